@@ -1,0 +1,20 @@
+/// Why the ledger or the node counter refused a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum QuotaError {
+    /// A reservation asked for more bytes than the ledger has free.
+    #[error("quota exceeded: requested {requested} bytes, {available} bytes available")]
+    Exceeded {
+        /// Bytes the refused reservation asked for.
+        requested: u64,
+        /// Bytes that were free when it was refused.
+        available: u64,
+    },
+    /// Creating nodes would take the node count past its limit.
+    #[error("node limit exceeded: {current} nodes exist, the limit is {limit}")]
+    NodeLimitExceeded {
+        /// Nodes that existed when the request was refused.
+        current: u64,
+        /// The configured limit.
+        limit: u64,
+    },
+}

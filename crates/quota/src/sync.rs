@@ -1,0 +1,13 @@
+//! The synchronization primitives this crate uses: `std`'s in production and
+//! `loom`'s when built with `--cfg loom`, so the loom models check the same code
+//! that ships. Code in this crate reaches atomics only through this module.
+
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{AtomicU64, Ordering};
+#[cfg(loom)]
+pub(crate) use loom::sync::Arc;
+
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::{AtomicU64, Ordering};
+#[cfg(not(loom))]
+pub(crate) use std::sync::Arc;
