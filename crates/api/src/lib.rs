@@ -1,1 +1,64 @@
-//! placeholder
+//! dmemfs: an in-process virtual filesystem with a hard byte quota, built as
+//! an actor-based concurrent storage engine.
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use dmemfs::{MemoryFileSystem, OpenMode};
+//!
+//! let fs = MemoryFileSystem::builder().max_quota(64 << 20).build()?;
+//! fs.mkdir("/data", false)?;
+//! let mut f = fs.open("/data/hello.bin", OpenMode::Write)?;
+//! f.write_all(b"hello")?;
+//! drop(f);
+//! let mut text = String::new();
+//! fs.open("/data/hello.bin", OpenMode::Read)?.read_to_string(&mut text)?;
+//! assert_eq!(text, "hello");
+//! assert!(fs.write("/big.bin", vec![0u8; 65 << 20]).unwrap_err().is_quota());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Design
+//! - The tree is persistent (structural sharing): the single writer applies
+//!   a mutation in O(log n) and publishes a new snapshot with `arc-swap`.
+//!   Readers (`stat`, `listdir`, `walk`, `glob`, exports, opens for reading)
+//!   load the snapshot without a lock and never wait for the writer, so
+//!   `walk`, `glob` and `export_tree` each see one consistent tree (D-MemFS's
+//!   walk and glob do not).
+//! - Structural mutations go to one writer thread ([`Concurrency::Actor`],
+//!   default) or are applied inline under one lock
+//!   ([`Concurrency::GlobalLock`], D-MemFS's design); both give the same
+//!   results.
+//! - File data is written in place by the handle holding the file's write
+//!   lock; sequential files are lock-free chunk lists published with
+//!   `arc-swap`.
+//! - The per-file lock is writer-preferring: a waiting writer is not starved
+//!   by a stream of readers (D-MemFS's lock can starve writers).
+//! - Every byte stored is charged to an atomic ledger before it is allocated.
+
+mod builder;
+mod engine;
+mod error;
+mod export;
+mod file_lock;
+mod fs;
+mod fs_core;
+mod handle;
+mod metadata;
+mod node;
+mod options;
+mod sync;
+
+pub use builder::{
+    FsBuilder, DEFAULT_CHUNK_OVERHEAD, DEFAULT_LOCK_TIMEOUT, DEFAULT_MAX_QUOTA,
+    DEFAULT_PROMOTION_HARD_LIMIT,
+};
+pub use bytes::Bytes;
+pub use dmemfs_storage_backends::StorageKind;
+pub use error::{Error, Result};
+pub use export::ExportIter;
+pub use fs::MemoryFileSystem;
+pub use handle::FileHandle;
+pub use metadata::{FsStats, Metadata};
+pub use options::{Concurrency, OpenMode, OpenOptions};
+
+pub(crate) use fs_core::FsCore;

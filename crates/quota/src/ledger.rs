@@ -4,7 +4,9 @@
 //! charged to stored data plus the bytes of live reservations. Any thread may
 //! reserve, commit or release; the ledger takes no lock.
 
-use crate::sync::{Arc, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::sync::{AtomicU64, Ordering};
 use crate::QuotaError;
 
 /// The atomic byte ledger of one filesystem.
@@ -253,7 +255,10 @@ mod tests {
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().expect("no panic")).sum()
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("no panic"))
+                .sum()
         });
         assert_eq!(granted, ledger.used());
         assert!(ledger.used() <= 1000);

@@ -1,13 +1,11 @@
 //! The synchronization primitives this crate uses: `std`'s in production and
 //! `loom`'s when built with `--cfg loom`, so the loom models check the same code
 //! that ships. Code in this crate reaches atomics only through this module.
+//! `Arc` stays `std`'s in both builds: the ledger is handed out as
+//! `Arc<QuotaLedger>` and loom's `Arc` cannot be a method receiver.
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicU64, Ordering};
-#[cfg(loom)]
-pub(crate) use loom::sync::Arc;
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicU64, Ordering};
-#[cfg(not(loom))]
-pub(crate) use std::sync::Arc;

@@ -1,0 +1,126 @@
+//! The writer thread of [`crate::Concurrency::Actor`].
+//!
+//! Callers send a [`Request`] on a `crossbeam-channel` and wait on its reply
+//! channel. The thread takes every request already queued, applies them in
+//! order, publishes the tree once for the whole batch, releases the file
+//! locks the batch took, and only then replies — so each caller's next
+//! snapshot load sees its change.
+//!
+//! Between batches the thread spins briefly (a caller doing create → write →
+//! create sends its next request within microseconds, and waking a parked
+//! thread costs more than that), then yields, then parks in `recv`: an idle
+//! filesystem burns no core.
+//!
+//! The thread ends when every sender is gone (the last `MemoryFileSystem`
+//! clone dropped); `ActorEngine`'s drop joins it. If the thread ever dies, its
+//! receiver and every pending reply sender drop with it, so callers get
+//! `EngineStopped` instead of waiting forever.
+
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
+
+use super::{Mutation, Outcome, TreeWriter};
+use crate::{Error, Result};
+
+/// Most requests applied under one publication: bounds the latency a batch
+/// adds to its first caller.
+const MAX_BATCH: usize = 256;
+/// Pure spinning before yielding, then yielding before parking.
+const SPIN_FOR: Duration = Duration::from_micros(5);
+const YIELD_FOR: Duration = Duration::from_micros(50);
+
+struct Request {
+    mutation: Mutation,
+    reply: Sender<Result<Outcome>>,
+}
+
+/// The caller's side of the writer thread.
+#[derive(Debug)]
+pub(crate) struct ActorEngine {
+    requests: Option<Sender<Request>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl ActorEngine {
+    pub(crate) fn spawn(writer: TreeWriter) -> Result<Self> {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let thread = std::thread::Builder::new()
+            .name("dmemfs-writer".into())
+            .spawn(move || run(writer, rx))
+            .map_err(|e| Error::invalid("", format!("cannot start the writer thread: {e}")))?;
+        Ok(ActorEngine {
+            requests: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// Sends `mutation` to the writer and waits for its published result.
+    pub(crate) fn call(&self, mutation: Mutation) -> Result<Outcome> {
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        let requests = self.requests.as_ref().ok_or(Error::EngineStopped)?;
+        requests
+            .send(Request { mutation, reply })
+            .map_err(|_| Error::EngineStopped)?;
+        answer.recv().map_err(|_| Error::EngineStopped)?
+    }
+}
+
+impl Drop for ActorEngine {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread's loop once the queue is empty.
+        self.requests = None;
+        if let Some(thread) = self.thread.take() {
+            if thread.thread().id() != std::thread::current().id() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+fn run(mut writer: TreeWriter, requests: Receiver<Request>) {
+    let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
+    let mut results: Vec<(Sender<Result<Outcome>>, Result<Outcome>)> =
+        Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = next_request(&requests) {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match requests.try_recv() {
+                Ok(request) => batch.push(request),
+                Err(_) => break,
+            }
+        }
+        for Request { mutation, reply } in batch.drain(..) {
+            results.push((reply, writer.apply(mutation)));
+        }
+        writer.publish();
+        for (reply, result) in results.drain(..) {
+            // A caller that gave up waiting is not the writer's concern.
+            let _ = reply.send(result);
+        }
+    }
+}
+
+/// Waits for the next request: spin, then yield, then park. `None` once
+/// every sender is gone.
+fn next_request(requests: &Receiver<Request>) -> Option<Request> {
+    let start = Instant::now();
+    loop {
+        match requests.try_recv() {
+            Ok(request) => return Some(request),
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) => {}
+        }
+        let waited = start.elapsed();
+        if waited < SPIN_FOR {
+            for _ in 0..32 {
+                std::hint::spin_loop();
+            }
+        } else if waited < YIELD_FOR {
+            std::thread::yield_now();
+        } else {
+            return requests.recv().ok();
+        }
+    }
+}

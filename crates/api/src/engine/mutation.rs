@@ -1,0 +1,60 @@
+//! The messages a caller sends to the tree writer.
+
+use dmemfs_core_tree::{NormPath, Subtree};
+use dmemfs_quota::QuotaReservation;
+
+use crate::node::FileRef;
+
+/// One structural change. Everything that can be prepared without the tree
+/// (reading sources, building file nodes, reserving quota) is prepared by the
+/// caller, so the writer only checks and links.
+#[derive(Debug)]
+pub(crate) enum Mutation {
+    /// Link a new file. `charge` pays for its content and is committed only
+    /// if the file is linked.
+    CreateFile {
+        path: NormPath,
+        file: FileRef,
+        charge: QuotaReservation,
+        on_exists: OnExists,
+    },
+    /// Create a directory and its missing parents.
+    Mkdir { path: NormPath, exist_ok: bool },
+    /// Unlink a file that nobody holds open.
+    Remove { path: NormPath },
+    /// Unlink a directory and everything below it, if no file below is open.
+    RemoveTree { path: NormPath },
+    /// Move a file or directory; `create_parents` makes `dst`'s missing parents.
+    Rename {
+        src: NormPath,
+        dst: NormPath,
+        create_parents: bool,
+    },
+    /// Link a copied directory tree at `dst`, paid for by `charge`.
+    Graft {
+        dst: NormPath,
+        subtree: Subtree<FileRef>,
+        charge: QuotaReservation,
+    },
+    /// Link every file (creating parents, replacing files that are not open),
+    /// all or nothing. The writer charges the net change in quota.
+    Import { files: Vec<(NormPath, FileRef)> },
+}
+
+/// What `CreateFile` does when something is already at the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnExists {
+    /// Fail with `AlreadyExists`.
+    Fail,
+    /// Succeed with [`Outcome::Exists`] naming the file there, so the caller
+    /// can open it instead.
+    Report,
+}
+
+/// What a mutation did.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    Done,
+    /// `CreateFile` with [`OnExists::Report`] found a file at the path.
+    Exists,
+}

@@ -1,0 +1,333 @@
+//! Normalized absolute paths.
+//!
+//! Invariant: a [`NormPath`] holds either `/` or `/c1/c2/…/cn`, where every
+//! component is non-empty, is neither `.` nor `..`, and contains no `/`, `\`
+//! or NUL. Everything downstream splits on `/` and trusts the pieces, so this
+//! type is the only place that checks them.
+
+use std::fmt;
+
+use crate::error::PathError;
+
+/// A normalized absolute path (see the module invariant).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct NormPath(String);
+
+impl NormPath {
+    /// Normalizes `input` the way D-MemFS does.
+    ///
+    /// `\` is read as `/`; a relative path is taken from the root; empty and
+    /// `.` components vanish; `..` removes the previous component; a trailing
+    /// `/` is dropped and the empty string is the root.
+    ///
+    /// # Errors
+    ///
+    /// [`PathError::Nul`] if `input` holds a NUL byte, and
+    /// [`PathError::EscapesRoot`] if a `..` would climb above the root at any
+    /// point of a left-to-right reading (so `a/../../b` fails even though
+    /// it ends below the root).
+    pub fn parse(input: &str) -> Result<NormPath, PathError> {
+        // One pass, one allocation: components are copied as they are found,
+        // so an input that is already normal costs a scan and a copy.
+        let mut out = String::with_capacity(input.len() + 1);
+        let mut start = 0;
+        for (at, byte) in input.bytes().enumerate() {
+            match byte {
+                b'/' | b'\\' => {
+                    push_component(&mut out, &input[start..at], input)?;
+                    start = at + 1;
+                }
+                0 => {
+                    return Err(PathError::Nul {
+                        path: input.to_owned(),
+                    })
+                }
+                _ => {}
+            }
+        }
+        push_component(&mut out, &input[start..], input)?;
+        if out.is_empty() {
+            out.push('/');
+        }
+        Ok(NormPath(out))
+    }
+
+    /// The root directory, `/`.
+    pub fn root() -> NormPath {
+        NormPath("/".to_owned())
+    }
+
+    /// The path as a string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether this is the root directory.
+    pub fn is_root(&self) -> bool {
+        self.0.len() == 1
+    }
+
+    /// The components from the root down; none for the root.
+    pub fn components(&self) -> impl DoubleEndedIterator<Item = &str> + Clone {
+        components_of(&self.0)
+    }
+
+    /// The last component; `None` for the root.
+    pub fn file_name(&self) -> Option<&str> {
+        self.split_last().map(|(_, name)| name)
+    }
+
+    /// The directory containing this path; `None` for the root.
+    pub fn parent(&self) -> Option<NormPath> {
+        self.split_last()
+            .map(|(parent, _)| NormPath(parent.to_owned()))
+    }
+
+    /// This path with one more component.
+    ///
+    /// `name` must be a single valid component (non-empty, not `.` or `..`,
+    /// without `/`, `\` or NUL); this is checked only in debug builds.
+    pub fn join(&self, name: &str) -> NormPath {
+        debug_assert!(is_valid_component(name), "invalid component {name:?}");
+        let mut joined = String::with_capacity(self.0.len() + 1 + name.len());
+        if !self.is_root() {
+            joined.push_str(&self.0);
+        }
+        joined.push('/');
+        joined.push_str(name);
+        NormPath(joined)
+    }
+
+    /// Whether `other` lies strictly below this path, component-wise: `/a`
+    /// is an ancestor of `/a/b` but not of `/ab` nor of `/a` itself.
+    pub fn is_ancestor_of(&self, other: &NormPath) -> bool {
+        if self.is_root() {
+            return !other.is_root();
+        }
+        other.0.len() > self.0.len()
+            && other.0.starts_with(&self.0)
+            && other.0.as_bytes()[self.0.len()] == b'/'
+    }
+
+    /// The number of components; 0 for the root.
+    pub fn depth(&self) -> usize {
+        if self.is_root() {
+            0
+        } else {
+            self.0.bytes().filter(|&b| b == b'/').count()
+        }
+    }
+
+    /// The parent path (as a string) and the last component, without
+    /// allocating; `None` for the root.
+    pub(crate) fn split_last(&self) -> Option<(&str, &str)> {
+        if self.is_root() {
+            return None;
+        }
+        let at = self.0.rfind('/')?;
+        let parent = if at == 0 { "/" } else { &self.0[..at] };
+        Some((parent, &self.0[at + 1..]))
+    }
+}
+
+/// The components of a string that satisfies the [`NormPath`] invariant.
+pub(crate) fn components_of(normalized: &str) -> std::str::SplitTerminator<'_, char> {
+    normalized
+        .get(1..)
+        .unwrap_or_default()
+        .split_terminator('/')
+}
+
+/// Whether `name` can be one component of a [`NormPath`].
+pub(crate) fn is_valid_component(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
+}
+
+fn push_component(out: &mut String, component: &str, input: &str) -> Result<(), PathError> {
+    match component {
+        "" | "." => {}
+        // `out` is "" for the root, so a missing '/' means nothing to climb.
+        ".." => match out.rfind('/') {
+            Some(at) => out.truncate(at),
+            None => {
+                return Err(PathError::EscapesRoot {
+                    path: input.to_owned(),
+                })
+            }
+        },
+        _ => {
+            out.push('/');
+            out.push_str(component);
+        }
+    }
+    Ok(())
+}
+
+impl fmt::Display for NormPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for NormPath {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(input: &str) -> String {
+        NormPath::parse(input).expect("valid path").0
+    }
+
+    fn escapes(input: &str) {
+        assert_eq!(
+            NormPath::parse(input),
+            Err(PathError::EscapesRoot {
+                path: input.to_owned()
+            }),
+            "{input:?} should escape"
+        );
+    }
+
+    #[test]
+    fn empty_and_slashes_are_the_root() {
+        for input in ["", "/", "//", "///", ".", "/.", "./", "\\", "/a/.."] {
+            assert_eq!(norm(input), "/", "{input:?}");
+        }
+        assert!(NormPath::parse("").expect("root").is_root());
+    }
+
+    #[test]
+    fn already_normal_paths_are_unchanged() {
+        for input in ["/a", "/a/b", "/a b/c.d", "/...", "/..a/a..", "/é/ü"] {
+            assert_eq!(norm(input), input);
+        }
+    }
+
+    #[test]
+    fn relative_paths_start_at_the_root() {
+        assert_eq!(norm("a"), "/a");
+        assert_eq!(norm("a/b"), "/a/b");
+        assert_eq!(norm("./a"), "/a");
+    }
+
+    #[test]
+    fn dots_double_slashes_and_trailing_slashes_vanish() {
+        assert_eq!(norm("/a/./b//c/"), "/a/b/c");
+        assert_eq!(norm("//a///b"), "/a/b");
+        assert_eq!(norm("/a/b/"), "/a/b");
+        assert_eq!(norm("/a/b/."), "/a/b");
+    }
+
+    #[test]
+    fn backslashes_are_separators() {
+        assert_eq!(norm("\\a\\b"), "/a/b");
+        assert_eq!(norm("a\\b/c\\"), "/a/b/c");
+        assert_eq!(norm("a\\..\\b"), "/b");
+    }
+
+    #[test]
+    fn dotdot_removes_the_previous_component() {
+        assert_eq!(norm("/a/../b"), "/b");
+        assert_eq!(norm("/a/b/.."), "/a");
+        assert_eq!(norm("/a/b/../../c"), "/c");
+        assert_eq!(norm("/a/b/../c/./d/.."), "/a/c");
+    }
+
+    #[test]
+    fn climbing_above_the_root_fails_at_any_point() {
+        escapes("..");
+        escapes("/..");
+        escapes("/../a");
+        escapes("a/../../b");
+        escapes("/a/../..");
+        escapes("\\..\\a");
+        let err = NormPath::parse("a/../../b").expect_err("escapes");
+        assert!(err.to_string().contains("a/../../b"));
+    }
+
+    #[test]
+    fn nul_bytes_are_rejected() {
+        let err = NormPath::parse("/a\0b").expect_err("NUL");
+        assert_eq!(
+            err,
+            PathError::Nul {
+                path: "/a\0b".to_owned()
+            }
+        );
+        assert!(err.to_string().contains("\\0"));
+        assert!(NormPath::parse("\0").is_err());
+    }
+
+    #[test]
+    fn long_names_are_kept_whole() {
+        let name = "x".repeat(10_000);
+        let path = NormPath::parse(&format!("/{name}/")).expect("valid");
+        assert_eq!(path.as_str().len(), 10_001);
+        assert_eq!(path.components().collect::<Vec<_>>(), [name.as_str()]);
+        assert_eq!(path.file_name(), Some(name.as_str()));
+    }
+
+    #[test]
+    fn components_in_both_directions() {
+        let path = NormPath::parse("/a/b/c").expect("valid");
+        assert_eq!(path.components().collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(path.components().rev().collect::<Vec<_>>(), ["c", "b", "a"]);
+        assert_eq!(NormPath::root().components().count(), 0);
+    }
+
+    #[test]
+    fn file_name_parent_and_depth() {
+        let path = NormPath::parse("/a/b").expect("valid");
+        assert_eq!(path.file_name(), Some("b"));
+        assert_eq!(path.parent().expect("has parent").as_str(), "/a");
+        let top = NormPath::parse("/a").expect("valid");
+        assert_eq!(top.parent(), Some(NormPath::root()));
+        assert_eq!(NormPath::root().parent(), None);
+        assert_eq!(NormPath::root().file_name(), None);
+        assert_eq!(NormPath::root().depth(), 0);
+        assert_eq!(top.depth(), 1);
+        assert_eq!(path.depth(), 2);
+    }
+
+    #[test]
+    fn join_adds_one_component() {
+        assert_eq!(NormPath::root().join("a").as_str(), "/a");
+        assert_eq!(NormPath::root().join("a").join("b").as_str(), "/a/b");
+    }
+
+    #[test]
+    fn ancestry_is_strict_and_component_wise() {
+        let a = NormPath::parse("/a").expect("valid");
+        let ab = NormPath::parse("/a/b").expect("valid");
+        let a_b = NormPath::parse("/ab").expect("valid");
+        let root = NormPath::root();
+        assert!(a.is_ancestor_of(&ab));
+        assert!(!a.is_ancestor_of(&a_b));
+        assert!(!a.is_ancestor_of(&a));
+        assert!(!ab.is_ancestor_of(&a));
+        assert!(root.is_ancestor_of(&a));
+        assert!(root.is_ancestor_of(&ab));
+        assert!(!root.is_ancestor_of(&root));
+    }
+
+    #[test]
+    fn display_and_as_ref_show_the_string() {
+        let path = NormPath::parse("a\\b").expect("valid");
+        assert_eq!(path.to_string(), "/a/b");
+        assert_eq!(AsRef::<str>::as_ref(&path), "/a/b");
+    }
+
+    #[test]
+    fn component_validity() {
+        assert!(is_valid_component("a"));
+        assert!(is_valid_component("..."));
+        for bad in ["", ".", "..", "a/b", "a\\b", "a\0"] {
+            assert!(!is_valid_component(bad), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Buffers for stored data, allocated so that a refusal is an error.
+//!
+//! Invariant: every buffer that holds (or may grow to hold) a file's bytes is
+//! obtained here with `try_reserve*`, never with an allocation that aborts the
+//! process when memory runs out. Anyone in the crate may call these; none of
+//! them touches a ledger (callers reserve quota first).
+
+use bytes::Bytes;
+
+use crate::StorageError;
+
+/// The largest buffer a `Vec<u8>` may hold.
+const MAX_BUFFER: u64 = isize::MAX as u64;
+
+/// `n` as a buffer length, or `None` if no `Vec<u8>` can be that long.
+pub(crate) fn buffer_len(n: u64) -> Option<usize> {
+    if n > MAX_BUFFER {
+        return None;
+    }
+    usize::try_from(n).ok()
+}
+
+/// An empty buffer with room for exactly `capacity` bytes; `too_large` if no
+/// buffer can be that long.
+pub(crate) fn try_buffer(capacity: u64, too_large: StorageError) -> Result<Vec<u8>, StorageError> {
+    let cap = buffer_len(capacity).ok_or(too_large)?;
+    exact(cap)
+}
+
+/// An empty buffer with room for exactly `cap` bytes.
+fn exact(cap: usize) -> Result<Vec<u8>, StorageError> {
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(cap)
+        .map_err(|_| StorageError::AllocationFailed { bytes: cap as u64 })?;
+    Ok(buf)
+}
+
+/// `n` zero bytes in a buffer of their own.
+pub(crate) fn zeroed(n: u64, too_large: StorageError) -> Result<Bytes, StorageError> {
+    let len = buffer_len(n).ok_or(too_large)?;
+    let mut buf = exact(len)?;
+    // The capacity is there, so this writes zeros without allocating.
+    buf.resize(len, 0);
+    Ok(Bytes::from(buf))
+}
+
+/// A copy of `data` in a buffer of its own.
+pub(crate) fn copied(data: &[u8]) -> Result<Bytes, StorageError> {
+    let mut buf = exact(data.len())?;
+    buf.extend_from_slice(data);
+    Ok(Bytes::from(buf))
+}
+
+/// Grows `buf` to `new_len` bytes, the new ones zero. Amortized growth is
+/// tried first; if the allocator refuses the doubled size, exactly what is
+/// needed is tried before giving up. On error `buf` is unchanged.
+pub(crate) fn grow_zeroed(buf: &mut Vec<u8>, new_len: usize) -> Result<(), StorageError> {
+    let additional = new_len.saturating_sub(buf.len());
+    if additional == 0 {
+        return Ok(());
+    }
+    if buf.try_reserve(additional).is_err() {
+        buf.try_reserve_exact(additional)
+            .map_err(|_| StorageError::AllocationFailed {
+                bytes: additional as u64,
+            })?;
+    }
+    buf.resize(new_len, 0);
+    Ok(())
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zeroed_and_copied_have_exact_contents() {
+        let too_large = StorageError::TooLarge { offset: 0, len: 0 };
+        assert_eq!(&zeroed(5, too_large.clone()).expect("small")[..], &[0; 5]);
+        assert_eq!(&copied(b"abc").expect("small")[..], b"abc");
+        assert!(zeroed(0, too_large).expect("empty").is_empty());
+    }
+
+    #[test]
+    fn impossible_sizes_are_errors_not_aborts() {
+        let too_large = StorageError::TooLarge { offset: 1, len: 2 };
+        assert_eq!(try_buffer(u64::MAX, too_large.clone()), Err(too_large));
+        assert_eq!(
+            try_buffer(1 << 62, StorageError::TooLarge { offset: 0, len: 0 }).map(|_| ()),
+            Err(StorageError::AllocationFailed { bytes: 1 << 62 })
+        );
+        let mut buf = vec![1u8; 3];
+        assert!(grow_zeroed(&mut buf, 1 << 62).is_err());
+        assert_eq!(buf, [1, 1, 1]);
+        grow_zeroed(&mut buf, 5).expect("small");
+        assert_eq!(buf, [1, 1, 1, 0, 0]);
+    }
+}

@@ -1,0 +1,368 @@
+//! Sequential storage: an immutable view of a file's chunks that appends in
+//! O(1) amortized time without copying earlier chunks.
+//!
+//! A [`ChunkList`] is `count` leading slots of a shared, fixed-capacity
+//! [`ChunkSlab`]. Appending sets the next free slot and returns a new list one
+//! longer on the same slab; only when the slab is full are the chunk handles
+//! (not their bytes) moved to a slab twice the size.
+//!
+//! Invariants:
+//! - slots `0..count` of a list's slab are set, non-empty, and their `end`
+//!   offsets strictly increase; `len` is the last one's `end` (0 if none);
+//! - a set slot never changes, so a reader of a list sees exactly the chunks
+//!   it had when it was built, however the file changes afterwards;
+//! - only the single writer of the owning storage calls [`ChunkList::appended`]
+//!   and only on the current list, so the slot it sets is one no list covers.
+//!   [`ChunkList::truncated`] always builds a new slab, so a shorter list never
+//!   shares a slab whose next slot is already set.
+//!
+//! Readers may call every `&self` method from any thread without locking.
+
+use bytes::Bytes;
+
+use crate::alloc;
+use crate::sync::{Arc, OnceLock};
+use crate::StorageError;
+
+/// Slots in the first slab; small files stay small.
+const MIN_SLOTS: usize = 4;
+
+/// One stored chunk: its bytes and where they end in the file.
+#[derive(Debug, Clone)]
+struct Chunk {
+    /// Offset just past the chunk's last byte.
+    end: u64,
+    data: Bytes,
+}
+
+impl Chunk {
+    fn start(&self) -> u64 {
+        self.end - self.data.len() as u64
+    }
+}
+
+/// Append-only slots shared by successive lists of one file.
+#[derive(Debug)]
+struct ChunkSlab {
+    slots: Box<[OnceLock<Chunk>]>,
+}
+
+impl ChunkSlab {
+    /// A slab of `capacity` slots holding `chunks` at the front; the caller
+    /// passes no more chunks than `capacity`.
+    fn with_chunks(
+        chunks: impl Iterator<Item = Chunk>,
+        capacity: usize,
+    ) -> Result<Self, StorageError> {
+        let mut slots = Vec::new();
+        slots
+            .try_reserve_exact(capacity)
+            .map_err(|_| StorageError::AllocationFailed {
+                bytes: (capacity as u64)
+                    .saturating_mul(std::mem::size_of::<OnceLock<Chunk>>() as u64),
+            })?;
+        slots.extend(chunks.map(OnceLock::from));
+        let free = capacity.saturating_sub(slots.len());
+        slots.extend(std::iter::repeat_with(OnceLock::new).take(free));
+        Ok(Self {
+            slots: slots.into_boxed_slice(),
+        })
+    }
+}
+
+/// The chunks of a file at one instant; cheap to clone and never torn.
+#[derive(Debug, Clone)]
+pub(crate) struct ChunkList {
+    slab: Arc<ChunkSlab>,
+    count: usize,
+    len: u64,
+}
+
+impl ChunkList {
+    /// No chunks; allocates no slots.
+    pub(crate) fn new() -> Self {
+        Self {
+            slab: Arc::new(ChunkSlab {
+                slots: Box::default(),
+            }),
+            count: 0,
+            len: 0,
+        }
+    }
+
+    /// `data` as the only chunk (none if it is empty), without copying it.
+    pub(crate) fn from_bytes(data: Bytes) -> Result<Self, StorageError> {
+        Self::new().appended(data)
+    }
+
+    /// Bytes in the list.
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Chunks in the list.
+    pub(crate) fn count(&self) -> usize {
+        self.count
+    }
+
+    fn chunks(&self) -> impl Iterator<Item = &Chunk> {
+        self.slab
+            .slots
+            .iter()
+            .take(self.count)
+            .filter_map(OnceLock::get)
+    }
+
+    fn chunk(&self, i: usize) -> Option<&Chunk> {
+        if i < self.count {
+            self.slab.slots.get(i)?.get()
+        } else {
+            None
+        }
+    }
+
+    /// Index of the chunk holding byte `offset`, if the list has that byte.
+    fn find(&self, offset: u64) -> Option<usize> {
+        if offset >= self.len {
+            return None;
+        }
+        let live = self.slab.slots.get(..self.count)?;
+        let i = live.partition_point(|s| s.get().is_some_and(|c| c.end <= offset));
+        (i < self.count).then_some(i)
+    }
+
+    /// A new list with `data` appended as one chunk, sharing this list's slab
+    /// when it has room. An empty `data` adds no chunk.
+    ///
+    /// Only the storage's writer may call this, on the current list.
+    pub(crate) fn appended(&self, data: Bytes) -> Result<Self, StorageError> {
+        if data.is_empty() {
+            return Ok(self.clone());
+        }
+        let n = data.len() as u64;
+        let end = self.len.checked_add(n).ok_or(StorageError::TooLarge {
+            offset: self.len,
+            len: n,
+        })?;
+        let mut chunk = Chunk { end, data };
+        if let Some(slot) = self.slab.slots.get(self.count) {
+            match slot.set(chunk) {
+                Ok(()) => {
+                    return Ok(Self {
+                        slab: Arc::clone(&self.slab),
+                        count: self.count + 1,
+                        len: end,
+                    })
+                }
+                // Only an append that panicked before publishing its list can
+                // have set this slot; moving to a fresh slab stays correct.
+                Err(back) => chunk = back,
+            }
+        }
+        let capacity = self
+            .slab
+            .slots
+            .len()
+            .saturating_mul(2)
+            .max(self.count + 1)
+            .max(MIN_SLOTS);
+        let slab = ChunkSlab::with_chunks(self.chunks().cloned().chain(Some(chunk)), capacity)?;
+        Ok(Self {
+            slab: Arc::new(slab),
+            count: self.count + 1,
+            len: end,
+        })
+    }
+
+    /// The first `size` bytes (`size < len`) on a new slab, and how many
+    /// chunks were dropped. Chunks wholly below `size` are shared; a chunk cut
+    /// by `size` is replaced by a copy of its kept prefix, so the dropped tail
+    /// is freed once no reader holds the old list (a `Bytes` slice would keep
+    /// the whole allocation alive).
+    pub(crate) fn truncated(&self, size: u64) -> Result<(Self, usize), StorageError> {
+        if size >= self.len {
+            return Ok((self.clone(), 0));
+        }
+        if size == 0 {
+            return Ok((Self::new(), self.count));
+        }
+        let live = self.slab.slots.get(..self.count).unwrap_or_default();
+        let whole = live.partition_point(|s| s.get().is_some_and(|c| c.end <= size));
+        let mut cut_prefix = None;
+        if let Some(cut) = self.chunk(whole) {
+            let keep = size.saturating_sub(cut.start());
+            if keep > 0 {
+                let prefix = cut.data.get(..keep as usize).unwrap_or_default();
+                cut_prefix = Some(Chunk {
+                    end: size,
+                    data: alloc::copied(prefix)?,
+                });
+            }
+        }
+        let count = whole + usize::from(cut_prefix.is_some());
+        let capacity = (count + 1)
+            .checked_next_power_of_two()
+            .unwrap_or(count + 1)
+            .max(MIN_SLOTS);
+        let kept = self.chunks().take(whole).cloned().chain(cut_prefix);
+        let slab = ChunkSlab::with_chunks(kept, capacity)?;
+        Ok((
+            Self {
+                slab: Arc::new(slab),
+                count,
+                len: size,
+            },
+            self.count - count,
+        ))
+    }
+
+    /// Copies bytes from `offset` into `buf`; how many were copied.
+    pub(crate) fn read_at(&self, offset: u64, buf: &mut [u8]) -> usize {
+        let Some(mut i) = self.find(offset) else {
+            return 0;
+        };
+        let mut pos = offset;
+        let mut done = 0;
+        while done < buf.len() {
+            let Some(c) = self.chunk(i) else { break };
+            let src = c.data.get((pos - c.start()) as usize..).unwrap_or_default();
+            let n = src.len().min(buf.len() - done);
+            buf[done..done + n].copy_from_slice(&src[..n]);
+            done += n;
+            pos += n as u64;
+            i += 1;
+        }
+        done
+    }
+
+    /// Up to `max` bytes from `offset`: a slice of the stored chunk when they
+    /// lie in one, else a copy.
+    pub(crate) fn read_bytes(&self, offset: u64, max: usize) -> Bytes {
+        let Some(i) = self.find(offset) else {
+            return Bytes::new();
+        };
+        let want = (self.len - offset).min(max as u64) as usize;
+        if want == 0 {
+            return Bytes::new();
+        }
+        if let Some(c) = self.chunk(i) {
+            let skip = (offset - c.start()) as usize;
+            if skip + want <= c.data.len() {
+                return c.data.slice(skip..skip + want);
+            }
+        }
+        let mut out = vec![0; want];
+        let n = self.read_at(offset, &mut out);
+        out.truncate(n);
+        Bytes::from(out)
+    }
+
+    /// All the bytes: the stored chunk itself when there is at most one.
+    pub(crate) fn to_bytes(&self) -> Bytes {
+        match self.count {
+            0 => Bytes::new(),
+            1 => self.chunk(0).map(|c| c.data.clone()).unwrap_or_default(),
+            _ => {
+                let mut out = Vec::with_capacity(self.len as usize);
+                self.copy_into(&mut out);
+                Bytes::from(out)
+            }
+        }
+    }
+
+    /// Appends every byte to `out`, which the caller has made room in.
+    pub(crate) fn copy_into(&self, out: &mut Vec<u8>) {
+        for c in self.chunks() {
+            out.extend_from_slice(&c.data);
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn list_of(parts: &[&[u8]]) -> ChunkList {
+        parts.iter().fold(ChunkList::new(), |l, p| {
+            l.appended(Bytes::copy_from_slice(p)).expect("small")
+        })
+    }
+
+    fn all(l: &ChunkList) -> Vec<u8> {
+        let mut v = Vec::new();
+        l.copy_into(&mut v);
+        v
+    }
+
+    #[test]
+    fn reads_cross_chunk_boundaries() {
+        let l = list_of(&[b"abc", b"de", b"", b"fghij"]);
+        assert_eq!(l.count(), 3);
+        assert_eq!(l.len(), 10);
+        for offset in 0..=11u64 {
+            for size in 0..12usize {
+                let mut buf = vec![0; size];
+                let n = l.read_at(offset, &mut buf);
+                let want = &b"abcdefghij"[(offset as usize).min(10)..];
+                let want = &want[..want.len().min(size)];
+                assert_eq!(&buf[..n], want, "offset {offset} size {size}");
+                assert_eq!(&l.read_bytes(offset, size)[..], want);
+            }
+        }
+        assert_eq!(&l.to_bytes()[..], b"abcdefghij");
+    }
+
+    #[test]
+    fn older_lists_keep_their_view_after_appends_and_growth() {
+        let mut lists = vec![ChunkList::new()];
+        for i in 0..40u8 {
+            let next = lists[lists.len() - 1]
+                .appended(Bytes::from(vec![i; usize::from(i) + 1]))
+                .expect("small");
+            lists.push(next);
+        }
+        for (k, l) in lists.iter().enumerate() {
+            assert_eq!(l.count(), k);
+            let expect: Vec<u8> = (0..k as u8)
+                .flat_map(|i| std::iter::repeat_n(i, usize::from(i) + 1))
+                .collect();
+            assert_eq!(all(l), expect);
+            assert_eq!(l.len(), expect.len() as u64);
+        }
+    }
+
+    #[test]
+    fn appending_to_a_set_slot_moves_to_a_new_slab() {
+        let a = list_of(&[b"ab"]);
+        let b = a.appended(Bytes::from_static(b"cd")).expect("small");
+        // `a` is no longer current; appending to it must not disturb `b`.
+        let c = a.appended(Bytes::from_static(b"XY")).expect("small");
+        assert_eq!(all(&b), b"abcd");
+        assert_eq!(all(&c), b"abXY");
+    }
+
+    #[test]
+    fn truncate_shares_whole_chunks_and_copies_a_cut_one() {
+        let first = Bytes::from_static(b"abcd");
+        let second = Bytes::from(b"efgh".to_vec());
+        let l = ChunkList::new()
+            .appended(first.clone())
+            .and_then(|l| l.appended(second.clone()))
+            .expect("small");
+        let (t, dropped) = l.truncated(6).expect("small");
+        assert_eq!((t.count(), dropped, t.len()), (2, 0, 6));
+        assert_eq!(all(&t), b"abcdef");
+        assert_eq!(t.read_bytes(0, 4).as_ptr(), first.as_ptr());
+        assert_ne!(t.read_bytes(4, 2).as_ptr(), second.as_ptr());
+
+        let (t, dropped) = l.truncated(4).expect("small");
+        assert_eq!((t.count(), dropped, all(&t)), (1, 1, b"abcd".to_vec()));
+        let (t, dropped) = l.truncated(0).expect("small");
+        assert_eq!((t.count(), dropped, t.len()), (0, 2, 0));
+        // The original is untouched and a truncated list appends normally.
+        assert_eq!(all(&l), b"abcdefgh");
+        let (t, _) = l.truncated(5).expect("small");
+        let t = t.appended(Bytes::from_static(b"Z")).expect("small");
+        assert_eq!(all(&t), b"abcdeZ");
+    }
+}
