@@ -1,7 +1,7 @@
 //! The writer thread of [`crate::Concurrency::Actor`].
 //!
-//! Callers send a [`Request`] on a `crossbeam-channel` and wait on its reply
-//! channel. The thread takes every request already queued, applies them in
+//! Callers send a [`Request`] on a `crossbeam-channel` and wait on its
+//! one-shot reply slot. The thread takes every request already queued, applies them in
 //! order, publishes the tree once for the whole batch, releases the file
 //! locks the batch took, and only then replies — so each caller's next
 //! snapshot load sees its change.
@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
+use super::reply::{reply_slot, ReplySender};
 use super::{Mutation, Outcome, TreeWriter};
 use crate::{Error, Result};
 
@@ -33,7 +34,7 @@ const YIELD_FOR: Duration = Duration::from_micros(50);
 
 struct Request {
     mutation: Mutation,
-    reply: Sender<Result<Outcome>>,
+    reply: ReplySender<Result<Outcome>>,
 }
 
 /// The caller's side of the writer thread.
@@ -58,12 +59,12 @@ impl ActorEngine {
 
     /// Sends `mutation` to the writer and waits for its published result.
     pub(crate) fn call(&self, mutation: Mutation) -> Result<Outcome> {
-        let (reply, answer) = crossbeam_channel::bounded(1);
+        let (reply, answer) = reply_slot();
         let requests = self.requests.as_ref().ok_or(Error::EngineStopped)?;
         requests
             .send(Request { mutation, reply })
             .map_err(|_| Error::EngineStopped)?;
-        answer.recv().map_err(|_| Error::EngineStopped)?
+        answer.recv().ok_or(Error::EngineStopped)?
     }
 }
 
@@ -81,7 +82,7 @@ impl Drop for ActorEngine {
 
 fn run(mut writer: TreeWriter, requests: Receiver<Request>) {
     let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
-    let mut results: Vec<(Sender<Result<Outcome>>, Result<Outcome>)> =
+    let mut results: Vec<(ReplySender<Result<Outcome>>, Result<Outcome>)> =
         Vec::with_capacity(MAX_BATCH);
     while let Some(first) = next_request(&requests) {
         batch.push(first);
@@ -96,8 +97,7 @@ fn run(mut writer: TreeWriter, requests: Receiver<Request>) {
         }
         writer.publish();
         for (reply, result) in results.drain(..) {
-            // A caller that gave up waiting is not the writer's concern.
-            let _ = reply.send(result);
+            reply.send(result);
         }
     }
 }

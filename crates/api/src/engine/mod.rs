@@ -5,6 +5,7 @@
 
 mod actor;
 mod mutation;
+mod reply;
 mod writer;
 
 pub(crate) use mutation::{Mutation, OnExists, Outcome};
