@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::hint::black_box;
 use std::io::{Read, Write};
 use std::sync::Mutex;
+use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use dmemfs::{Concurrency, MemoryFileSystem, OpenMode};
@@ -93,5 +94,40 @@ fn small_file_handles(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, rename_pair, small_file, small_file_handles);
+/// Four threads each creating, reading and removing their own small files
+/// at once: the global lock convoys, the writer thread batches. Reported
+/// per operation (one write + read + remove) over all threads.
+fn contended(c: &mut Criterion) {
+    const THREADS: u64 = 4;
+    let mut group = c.benchmark_group("contended_4_threads_write_read_remove");
+    for (name, strategy) in STRATEGIES {
+        let fs = filesystem(strategy);
+        for t in 0..THREADS {
+            fs.mkdir(&format!("/t{t}"), false).expect("mkdir");
+        }
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let per_thread = iters.div_ceil(THREADS);
+                let start = Instant::now();
+                std::thread::scope(|s| {
+                    for t in 0..THREADS {
+                        let fs = &fs;
+                        s.spawn(move || {
+                            let path = format!("/t{t}/scratch.bin");
+                            for _ in 0..per_thread {
+                                fs.write(&path, PAYLOAD).expect("write");
+                                black_box(fs.read(&path).expect("read"));
+                                fs.remove(&path).expect("remove");
+                            }
+                        });
+                    }
+                });
+                start.elapsed() / THREADS as u32
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, rename_pair, small_file, small_file_handles, contended);
 criterion_main!(benches);

@@ -29,7 +29,7 @@ use crate::{Error, Result};
 /// adds to its first caller.
 const MAX_BATCH: usize = 256;
 /// Pure spinning before yielding, then yielding before parking.
-const SPIN_FOR: Duration = Duration::from_micros(5);
+const SPIN_FOR: Duration = Duration::from_micros(20);
 const YIELD_FOR: Duration = Duration::from_micros(50);
 
 struct Request {

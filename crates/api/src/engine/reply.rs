@@ -21,7 +21,7 @@ const FULL: u8 = 1;
 const CLOSED: u8 = 2;
 
 /// Spin this long, then yield until `YIELD_FOR`, then park.
-const SPIN_FOR: Duration = Duration::from_micros(2);
+const SPIN_FOR: Duration = Duration::from_micros(20);
 const YIELD_FOR: Duration = Duration::from_micros(100);
 
 struct Slot<T> {
