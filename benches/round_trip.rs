@@ -95,8 +95,8 @@ fn small_file_handles(c: &mut Criterion) {
 }
 
 /// Four threads each creating, reading and removing their own small files
-/// at once: the global lock convoys, the writer thread batches. Reported
-/// per operation (one write + read + remove) over all threads.
+/// at once: the global lock convoys, the writer thread batches. Reported as
+/// wall time per operation (one write + read + remove) over all threads.
 fn contended(c: &mut Criterion) {
     const THREADS: u64 = 4;
     let mut group = c.benchmark_group("contended_4_threads_write_read_remove");
@@ -131,5 +131,11 @@ fn contended(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, rename_pair, small_file, small_file_handles, contended);
+criterion_group!(
+    benches,
+    rename_pair,
+    small_file,
+    small_file_handles,
+    contended
+);
 criterion_main!(benches);
