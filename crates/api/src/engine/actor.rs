@@ -23,6 +23,7 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
 use super::reply::{reply_slot, ReplySender};
 use super::{Mutation, Outcome, TreeWriter};
+use crate::sync::{AtomicUsize, Ordering};
 use crate::{Error, Result};
 
 /// Most requests applied under one publication: bounds the latency a batch
@@ -42,6 +43,10 @@ struct Request {
 pub(crate) struct ActorEngine {
     requests: Option<Sender<Request>>,
     thread: Option<JoinHandle<()>>,
+    /// Callers waiting for a reply now.
+    waiting: AtomicUsize,
+    /// Callers that may spin at once: one core stays for the writer.
+    spinners: usize,
 }
 
 impl ActorEngine {
@@ -51,9 +56,12 @@ impl ActorEngine {
             .name("dmemfs-writer".into())
             .spawn(move || run(writer, rx))
             .map_err(|e| Error::invalid("", format!("cannot start the writer thread: {e}")))?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(ActorEngine {
             requests: Some(tx),
             thread: Some(thread),
+            waiting: AtomicUsize::new(0),
+            spinners: cores.saturating_sub(1),
         })
     }
 
@@ -64,7 +72,12 @@ impl ActorEngine {
         requests
             .send(Request { mutation, reply })
             .map_err(|_| Error::EngineStopped)?;
-        answer.recv().ok_or(Error::EngineStopped)?
+        // Spinning callers beyond the spare cores would only steal the
+        // writer's core, so those yield from the start.
+        let waiting = self.waiting.fetch_add(1, Ordering::Relaxed);
+        let reply = answer.recv(waiting < self.spinners);
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        reply.ok_or(Error::EngineStopped)?
     }
 }
 

@@ -77,9 +77,12 @@ impl<T> Drop for ReplySender<T> {
 }
 
 impl<T> ReplyReceiver<T> {
-    /// The reply, or `None` if the sender was dropped without one.
-    pub(crate) fn recv(self) -> Option<T> {
+    /// The reply, or `None` if the sender was dropped without one. `spin`
+    /// says whether a core is free to spin on; without one the caller yields
+    /// at once, leaving the core to the thread that will reply.
+    pub(crate) fn recv(self, spin: bool) -> Option<T> {
         let start = Instant::now();
+        let spin_for = if spin { SPIN_FOR } else { Duration::ZERO };
         loop {
             match self.slot.state.load(Ordering::Acquire) {
                 FULL => return lock(&self.slot.value).take(),
@@ -87,7 +90,7 @@ impl<T> ReplyReceiver<T> {
                 _ => {}
             }
             let waited = start.elapsed();
-            if waited < SPIN_FOR {
+            if waited < spin_for {
                 for _ in 0..16 {
                     std::hint::spin_loop();
                 }
@@ -110,7 +113,7 @@ mod tests {
     fn a_reply_from_another_thread_arrives() {
         let (tx, rx) = reply_slot::<u32>();
         let sender = thread::spawn(move || tx.send(7));
-        assert_eq!(rx.recv(), Some(7));
+        assert_eq!(rx.recv(true), Some(7));
         sender.join().expect("no panic");
     }
 
@@ -118,7 +121,7 @@ mod tests {
     fn a_dropped_sender_ends_the_wait() {
         let (tx, rx) = reply_slot::<u32>();
         let sender = thread::spawn(move || drop(tx));
-        assert_eq!(rx.recv(), None);
+        assert_eq!(rx.recv(false), None);
         sender.join().expect("no panic");
     }
 
@@ -133,7 +136,7 @@ mod tests {
             tx.send(9);
         });
         ready_tx.send(()).expect("signal");
-        assert_eq!(rx.recv(), Some(9));
+        assert_eq!(rx.recv(true), Some(9));
         sender.join().expect("no panic");
     }
 }
