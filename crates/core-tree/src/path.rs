@@ -27,8 +27,16 @@ impl NormPath {
     /// point of a left-to-right reading (so `a/../../b` fails even though
     /// it ends below the root).
     pub fn parse(input: &str) -> Result<NormPath, PathError> {
-        // One pass, one allocation: components are copied as they are found,
-        // so an input that is already normal costs a scan and a copy.
+        // Most paths arrive normal already: one scan and one copy.
+        if is_normal(input) {
+            return Ok(NormPath(input.to_owned()));
+        }
+        Self::parse_slow(input)
+    }
+
+    /// The full normalization, for inputs that are not normal already.
+    fn parse_slow(input: &str) -> Result<NormPath, PathError> {
+        // One pass, one allocation: components are copied as they are found.
         let mut out = String::with_capacity(input.len() + 1);
         let mut start = 0;
         for (at, byte) in input.bytes().enumerate() {
@@ -138,6 +146,38 @@ pub(crate) fn components_of(normalized: &str) -> std::str::SplitTerminator<'_, c
         .split_terminator('/')
 }
 
+/// Whether `input` already satisfies the module invariant, so parsing it
+/// would return it unchanged.
+fn is_normal(input: &str) -> bool {
+    let bytes = input.as_bytes();
+    if bytes.first() != Some(&b'/') {
+        return false;
+    }
+    if bytes.len() == 1 {
+        return true;
+    }
+    // Every component between the slashes must be non-empty and neither
+    // `.` nor `..`; no byte may be `\` or NUL.
+    let mut component_start = 1;
+    for (at, &byte) in bytes.iter().enumerate().skip(1) {
+        match byte {
+            b'\\' | 0 => return false,
+            b'/' => {
+                if !is_plain_component(&bytes[component_start..at]) {
+                    return false;
+                }
+                component_start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    is_plain_component(&bytes[component_start..])
+}
+
+fn is_plain_component(component: &[u8]) -> bool {
+    !matches!(component, b"" | b"." | b"..")
+}
+
 /// Whether `name` can be one component of a [`NormPath`].
 pub(crate) fn is_valid_component(name: &str) -> bool {
     !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
@@ -178,6 +218,26 @@ impl AsRef<str> for NormPath {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast path must accept exactly the inputs the full parse returns
+    /// unchanged: every string of up to 7 bytes over the bytes that matter.
+    #[test]
+    fn fast_path_agrees_with_the_full_parse() {
+        let alphabet = ['/', '.', 'a', '\\', '\0'];
+        let mut inputs = vec![String::new()];
+        for _ in 0..7 {
+            let longer: Vec<String> = inputs
+                .iter()
+                .filter(|s| s.len() == inputs.last().map_or(0, String::len))
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            inputs.extend(longer);
+        }
+        for input in &inputs {
+            let unchanged = NormPath::parse_slow(input).is_ok_and(|p| p.as_str() == input);
+            assert_eq!(is_normal(input), unchanged, "input {input:?}");
+        }
+    }
 
     fn norm(input: &str) -> String {
         NormPath::parse(input).expect("valid path").0

@@ -356,7 +356,11 @@ impl<F: Clone> Tree<F> {
 
     /// What `path` names, if anything.
     pub fn get(&self, path: &NormPath) -> Option<NodeRef<'_, F>> {
-        self.lookup(path).ok()
+        // Straight from the probe: a miss builds no error (and no String).
+        match self.probe(path.as_str()) {
+            Probe::Found(node) => Some(node),
+            Probe::Missing { .. } | Probe::ThroughFile { .. } => None,
+        }
     }
 
     /// The names in the directory `path`, sorted bytewise.
