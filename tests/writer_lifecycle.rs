@@ -30,7 +30,9 @@ fn the_last_clone_dropped_stops_the_writer_thread_and_handles_live_on() {
 
     drop(fs);
     assert_eq!(writer_threads(), 1, "a clone keeps the writer alive");
-    clone.mkdir("/still-works", false).expect("mkdir via the clone");
+    clone
+        .mkdir("/still-works", false)
+        .expect("mkdir via the clone");
 
     drop(clone);
     // The drop joins the thread: it is gone now, not eventually.
