@@ -222,7 +222,7 @@ impl MemoryFileSystem {
     }
 
     /// The file at `path` with its read lock held, waiting up to the
-    /// default timeout.
+    /// default timeout, for reading its content without a handle.
     fn read_locked(&self, path: &NormPath) -> Result<ReadHold> {
         let timeout = self.core().default_lock_timeout;
         loop {
@@ -231,7 +231,12 @@ impl MemoryFileSystem {
                 return Err(would_block(path, timeout));
             }
             let hold = ReadHold(file);
-            if self.still_linked(path, &hold.0) {
+            // The writer marks a file unlinked before it gives the lock up,
+            // so holding the lock, the flag is current. A file renamed
+            // meanwhile is still the content found at `path` when the read
+            // began; only a handle (whose path must stay right) needs the
+            // full re-check of `still_linked`.
+            if !hold.0.is_unlinked() {
                 return Ok(hold);
             }
         }
