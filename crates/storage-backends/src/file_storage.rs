@@ -25,7 +25,7 @@ use dmemfs_quota::{QuotaError, QuotaLedger};
 use crate::alloc;
 use crate::chunk_list::ChunkList;
 use crate::random_access::RandomAccessBuffer;
-use crate::sync::{lock, Arc, ArcSwap, Mutex, SwapArc};
+use crate::sync::{lock, Arc, Mutex, Published, StdArc};
 use crate::{StorageConfig, StorageError, StorageKind};
 
 /// The published state of a file's data.
@@ -85,7 +85,7 @@ impl Payload<'_> {
 /// `FileStorage` is safe to share between threads on its own.
 pub struct FileStorage {
     config: StorageConfig,
-    state: ArcSwap<Backend>,
+    state: Published<Backend>,
     writer: Mutex<()>,
 }
 
@@ -145,7 +145,7 @@ impl FileStorage {
     fn with_backend(config: StorageConfig, backend: Backend) -> FileStorage {
         FileStorage {
             config,
-            state: ArcSwap::new(SwapArc::new(backend)),
+            state: Published::new(Arc::new(backend)),
             writer: Mutex::new(()),
         }
     }
@@ -256,7 +256,7 @@ impl FileStorage {
         &self,
         offset: u64,
         data: &[u8],
-        ledger: &Arc<QuotaLedger>,
+        ledger: &StdArc<QuotaLedger>,
     ) -> Result<usize, StorageError> {
         self.write_payload(offset, Payload::Borrowed(data), ledger)
     }
@@ -267,7 +267,7 @@ impl FileStorage {
         &self,
         offset: u64,
         data: Bytes,
-        ledger: &Arc<QuotaLedger>,
+        ledger: &StdArc<QuotaLedger>,
     ) -> Result<usize, StorageError> {
         self.write_payload(offset, Payload::Owned(data), ledger)
     }
@@ -279,7 +279,7 @@ impl FileStorage {
     /// dropping chunks (a chunk cut in two is replaced by a copy of its kept
     /// part, so the cut-off memory is really freed); random-access storage
     /// zero-extends or cuts its buffer. On error nothing changes.
-    pub fn truncate(&self, size: u64, ledger: &Arc<QuotaLedger>) -> Result<(), StorageError> {
+    pub fn truncate(&self, size: u64, ledger: &StdArc<QuotaLedger>) -> Result<(), StorageError> {
         let _writer = lock(&self.writer);
         let state = self.state.load_full();
         let overhead = self.config.chunk_overhead;
@@ -330,7 +330,7 @@ impl FileStorage {
     /// random-access) copies it into a new buffer. The ledger is charged the
     /// difference between the new and the old cost, reserved before any
     /// allocation; the old content is freed when its last reader lets go.
-    pub fn replace(&self, data: Bytes, ledger: &Arc<QuotaLedger>) -> Result<(), StorageError> {
+    pub fn replace(&self, data: Bytes, ledger: &StdArc<QuotaLedger>) -> Result<(), StorageError> {
         let _writer = lock(&self.writer);
         let state = self.state.load_full();
         let overhead = self.config.chunk_overhead;
@@ -357,15 +357,27 @@ impl FileStorage {
         Ok(())
     }
 
+    /// One load of the published state: its length, its chunk count, and
+    /// the bytes read from that same load. For the loom models.
+    #[cfg(loom)]
+    pub(crate) fn model_snapshot(&self) -> (u64, u64, Bytes) {
+        let state = self.state.load();
+        let bytes = match &**state {
+            Backend::Sequential(list) => list.to_bytes(),
+            Backend::RandomAccess(b) => b.to_bytes(),
+        };
+        (state.len(), state.chunk_count(), bytes)
+    }
+
     fn publish(&self, backend: Backend) {
-        self.state.store(SwapArc::new(backend));
+        self.state.store(Arc::new(backend));
     }
 
     fn write_payload(
         &self,
         offset: u64,
         data: Payload<'_>,
-        ledger: &Arc<QuotaLedger>,
+        ledger: &StdArc<QuotaLedger>,
     ) -> Result<usize, StorageError> {
         let n = data.as_slice().len();
         if n == 0 {
@@ -402,7 +414,7 @@ impl FileStorage {
         &self,
         list: &ChunkList,
         data: Payload<'_>,
-        ledger: &Arc<QuotaLedger>,
+        ledger: &StdArc<QuotaLedger>,
     ) -> Result<(), StorageError> {
         let n = data.as_slice().len() as u64;
         let reservation = ledger.reserve(n.saturating_add(self.config.chunk_overhead))?;
@@ -421,7 +433,7 @@ impl FileStorage {
         offset: u64,
         end: u64,
         data: &[u8],
-        ledger: &Arc<QuotaLedger>,
+        ledger: &StdArc<QuotaLedger>,
     ) -> Result<(), StorageError> {
         let len = list.len();
         let limit = self.config.promotion_hard_limit;
