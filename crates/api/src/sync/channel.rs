@@ -94,10 +94,13 @@ mod loom_channel {
     use std::collections::VecDeque;
     use std::fmt;
 
-    use loom::sync::{Arc, Condvar, Mutex};
+    use loom::sync::{Condvar, Mutex};
 
     use super::TryRecvError;
-    use crate::sync::lock;
+    // std's `Arc`, like the rest of this crate: sharing the two ends is not
+    // part of the protocol, and loom aborts (rather than failing the model)
+    // when a loom `Arc` is dropped while it unwinds a deadlocked execution.
+    use crate::sync::{lock, Arc};
 
     struct State<T> {
         queue: VecDeque<T>,

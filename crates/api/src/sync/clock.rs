@@ -12,9 +12,7 @@
 pub(crate) use std::time::Instant;
 
 #[cfg(loom)]
-pub use model::advance;
-#[cfg(loom)]
-pub(crate) use model::Instant;
+pub use model::{advance, Instant};
 
 #[cfg(loom)]
 mod model {
@@ -30,16 +28,16 @@ mod model {
 
     /// A point on the model clock.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-    pub(crate) struct Instant(Duration);
+    pub struct Instant(Duration);
 
     impl Instant {
         /// The model clock's current time.
-        pub(crate) fn now() -> Self {
+        pub fn now() -> Self {
             Instant(Duration::from_nanos(NOW.load(Ordering::SeqCst)))
         }
 
         /// `self + d`, or `None` if it cannot be represented.
-        pub(crate) fn checked_add(&self, d: Duration) -> Option<Self> {
+        pub fn checked_add(&self, d: Duration) -> Option<Self> {
             self.0.checked_add(d).map(Instant)
         }
     }
