@@ -19,7 +19,7 @@
 
 use std::time::Duration;
 
-use crate::sync::{lock, Condvar, Instant, Mutex, MutexGuard};
+use crate::sync::{lock, wait, wait_timeout, Condvar, Instant, Mutex, MutexGuard};
 
 #[derive(Debug, Default)]
 struct LockState {
@@ -195,18 +195,13 @@ impl Deadline {
             return Err(LockTimedOut);
         }
         match self.at {
-            None => Ok(cv
-                .wait(guard)
-                .unwrap_or_else(std::sync::PoisonError::into_inner)),
+            None => Ok(wait(cv, guard)),
             Some(at) => {
                 let now = Instant::now();
                 if now >= at {
                     return Err(LockTimedOut);
                 }
-                let (guard, _) = cv
-                    .wait_timeout(guard, at - now)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                Ok(guard)
+                Ok(wait_timeout(cv, guard, at - now))
             }
         }
     }

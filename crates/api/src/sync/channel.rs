@@ -100,7 +100,7 @@ mod loom_channel {
     // std's `Arc`, like the rest of this crate: sharing the two ends is not
     // part of the protocol, and loom aborts (rather than failing the model)
     // when a loom `Arc` is dropped while it unwinds a deadlocked execution.
-    use crate::sync::{lock, Arc};
+    use crate::sync::{lock, wait, Arc};
 
     struct State<T> {
         queue: VecDeque<T>,
@@ -174,11 +174,7 @@ mod loom_channel {
                 if !s.sender {
                     return None;
                 }
-                s = self
-                    .0
-                    .ready
-                    .wait(s)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                s = wait(&self.0.ready, s);
             }
         }
     }
