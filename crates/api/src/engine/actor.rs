@@ -2,10 +2,10 @@
 //!
 //! Callers send a [`Request`] on the request channel (a `crossbeam-channel`,
 //! behind `crate::sync::channel`) and wait on its one-shot reply slot. The
-//! thread takes every request already queued, applies them in
-//! order, publishes the tree once for the whole batch, releases the file
-//! locks the batch took, and only then replies — so each caller's next
-//! snapshot load sees its change.
+//! thread takes every request already queued, applies them in order,
+//! publishes the tree once for the whole batch, releases the file locks the
+//! batch took, and only then replies — so each caller's next snapshot load
+//! sees its change.
 //!
 //! Between batches the thread spins briefly (a caller doing create → write →
 //! create sends its next request within microseconds, and waking a parked

@@ -1,8 +1,8 @@
 //! The synchronization primitives of this crate: `std`'s in production and
 //! `loom`'s when built with `--cfg loom`, so a loom model checks the code that
 //! ships. Code in this crate reaches locks, atomics, threads, the clock its
-//! lock timeouts read, the published tree and the writer's request channel
-//! only through here.
+//! lock timeouts read, the spin-then-block budget of its waits ([`Backoff`]),
+//! the published tree and the writer's request channel only through here.
 //!
 //! Where a dependency is not loom-aware (`arc-swap`, `crossbeam-channel`) the
 //! protocol sits behind a narrow type, [`Published`] and [`channel`], whose
