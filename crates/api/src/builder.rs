@@ -1,13 +1,12 @@
 //! Configuration of a new filesystem.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
 use dmemfs_core_tree::Tree;
 use dmemfs_quota::{NodeCounter, QuotaLedger};
 use dmemfs_storage_backends::{StorageConfig, StorageKind};
 
+use crate::sync::{Arc, Published};
 use crate::{Concurrency, FsCore, MemoryFileSystem, Result};
 
 /// Default byte quota: 256 MiB.
@@ -97,7 +96,7 @@ impl FsBuilder {
         let core = Arc::new(FsCore {
             ledger: QuotaLedger::new(self.max_quota),
             nodes: NodeCounter::new(self.max_nodes),
-            published: ArcSwap::from_pointee(Tree::new()),
+            published: Published::from_pointee(Tree::new()),
             storage: self.storage,
             default_lock_timeout: self.default_lock_timeout,
         });

@@ -12,10 +12,14 @@
 //!
 //! Who calls: handles (acquire with a timeout) and the tree writer, which only
 //! ever uses `try_write` so it never blocks on a file.
+//!
+//! The type and its methods are `pub` only so that `loom_exports` can hand
+//! them to the loom models; the module is private, so in normal builds they
+//! are reachable from this crate alone.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::sync::{lock, Condvar, Mutex, MutexGuard};
+use crate::sync::{lock, wait, wait_timeout, Condvar, Instant, Mutex, MutexGuard};
 
 #[derive(Debug, Default)]
 struct LockState {
@@ -27,7 +31,7 @@ struct LockState {
 /// A writer-preferring reader/writer lock whose holds are not scoped guards:
 /// a handle takes it when opened and gives it back when closed.
 #[derive(Debug, Default)]
-pub(crate) struct FileLock {
+pub struct FileLock {
     state: Mutex<LockState>,
     readers_cv: Condvar,
     writers_cv: Condvar,
@@ -35,12 +39,12 @@ pub(crate) struct FileLock {
 
 /// The lock was not acquired within the timeout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct LockTimedOut;
+pub struct LockTimedOut;
 
 impl FileLock {
     /// A lock already held by one writer: a file created for a write handle
     /// is published locked, so no reader sees it before its creator writes.
-    pub(crate) fn new_write_locked() -> Self {
+    pub fn new_write_locked() -> Self {
         Self {
             state: Mutex::new(LockState {
                 writer: true,
@@ -51,7 +55,7 @@ impl FileLock {
     }
 
     /// Takes a shared hold.
-    pub(crate) fn read(&self, timeout: Option<Duration>) -> Result<(), LockTimedOut> {
+    pub fn read(&self, timeout: Option<Duration>) -> Result<(), LockTimedOut> {
         let deadline = Deadline::after(timeout);
         let mut s = lock(&self.state);
         while s.writer || s.writers_waiting > 0 {
@@ -62,7 +66,7 @@ impl FileLock {
     }
 
     /// Takes the exclusive hold.
-    pub(crate) fn write(&self, timeout: Option<Duration>) -> Result<(), LockTimedOut> {
+    pub fn write(&self, timeout: Option<Duration>) -> Result<(), LockTimedOut> {
         let deadline = Deadline::after(timeout);
         let mut s = lock(&self.state);
         if !s.writer && s.readers == 0 {
@@ -93,7 +97,7 @@ impl FileLock {
     }
 
     /// Takes the exclusive hold if nobody holds the lock, without waiting.
-    pub(crate) fn try_write(&self) -> bool {
+    pub fn try_write(&self) -> bool {
         let mut s = lock(&self.state);
         if s.writer || s.readers > 0 {
             return false;
@@ -103,7 +107,7 @@ impl FileLock {
     }
 
     /// Gives back a shared hold.
-    pub(crate) fn unlock_read(&self) {
+    pub fn unlock_read(&self) {
         let mut s = lock(&self.state);
         debug_assert!(s.readers > 0, "unlock_read without a reader");
         s.readers = s.readers.saturating_sub(1);
@@ -113,7 +117,7 @@ impl FileLock {
     }
 
     /// Gives back the exclusive hold.
-    pub(crate) fn unlock_write(&self) {
+    pub fn unlock_write(&self) {
         let mut s = lock(&self.state);
         debug_assert!(s.writer, "unlock_write without the writer");
         s.writer = false;
@@ -126,9 +130,26 @@ impl FileLock {
 
     /// Whether anyone holds the lock now.
     #[cfg(any(test, loom))]
-    pub(crate) fn is_locked(&self) -> bool {
+    pub fn is_locked(&self) -> bool {
         let s = lock(&self.state);
         s.writer || s.readers > 0
+    }
+
+    /// Threads waiting in [`FileLock::write`] now.
+    #[cfg(loom)]
+    pub fn writers_waiting(&self) -> u32 {
+        lock(&self.state).writers_waiting
+    }
+
+    /// What the OS does when timed waits' deadlines pass: wakes every waiter
+    /// so each re-checks its deadline against the (model) clock. Taken under
+    /// the state lock, so a waiter between its deadline check and its wait
+    /// cannot miss it. Loom models call it after advancing the clock.
+    #[cfg(loom)]
+    pub fn wake_timed_waiters(&self) {
+        let _s = lock(&self.state);
+        self.readers_cv.notify_all();
+        self.writers_cv.notify_all();
     }
 }
 
@@ -174,18 +195,13 @@ impl Deadline {
             return Err(LockTimedOut);
         }
         match self.at {
-            None => Ok(cv
-                .wait(guard)
-                .unwrap_or_else(std::sync::PoisonError::into_inner)),
+            None => Ok(wait(cv, guard)),
             Some(at) => {
                 let now = Instant::now();
                 if now >= at {
                     return Err(LockTimedOut);
                 }
-                let (guard, _) = cv
-                    .wait_timeout(guard, at - now)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                Ok(guard)
+                Ok(wait_timeout(cv, guard, at - now))
             }
         }
     }

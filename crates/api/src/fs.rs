@@ -6,10 +6,8 @@
 //! read and written in place under each file's lock.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::Guard;
 use bytes::Bytes;
 use dmemfs_core_tree::{NodeRef, NormPath, Tree, TreeError};
 use dmemfs_storage_backends::FileStorage;
@@ -17,6 +15,7 @@ use dmemfs_storage_backends::FileStorage;
 use crate::engine::{Engine, Mutation, OnExists, Outcome};
 use crate::export::ExportIter;
 use crate::node::{FileNode, FileRef, NewFile};
+use crate::sync::{Arc, Guard};
 use crate::{
     Concurrency, Error, FileHandle, FsBuilder, FsCore, FsStats, Metadata, OpenMode, OpenOptions,
     Result,
@@ -82,7 +81,7 @@ impl MemoryFileSystem {
         &self.inner.core
     }
 
-    fn snapshot(&self) -> Guard<Arc<Tree<FileRef>>> {
+    fn snapshot(&self) -> Guard<Tree<FileRef>> {
         self.inner.core.published.load()
     }
 

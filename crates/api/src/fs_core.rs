@@ -1,22 +1,21 @@
 //! State shared by a filesystem, its writer and its handles.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
 use dmemfs_core_tree::Tree;
 use dmemfs_quota::{NodeCounter, QuotaLedger};
 use dmemfs_storage_backends::StorageConfig;
 
 use crate::node::FileRef;
+use crate::sync::{Arc, Published};
 
 /// What every part of one filesystem reads. Only the tree writer stores into
 /// `published`; everyone else loads it, lock-free.
 pub(crate) struct FsCore {
     pub(crate) ledger: Arc<QuotaLedger>,
     pub(crate) nodes: NodeCounter,
-    pub(crate) published: ArcSwap<Tree<FileRef>>,
+    pub(crate) published: Published<Tree<FileRef>>,
     pub(crate) storage: StorageConfig,
     pub(crate) default_lock_timeout: Option<Duration>,
 }

@@ -6,12 +6,12 @@
 //! (`&mut self`); send it to another thread if you like.
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::sync::Arc;
 
 use bytes::Bytes;
 
 use crate::fs::zeros_for;
 use crate::node::FileRef;
+use crate::sync::Arc;
 use crate::{Error, FsCore, OpenMode, Result};
 
 /// An open file: `std::io::{Read, Write, Seek}` plus zero-copy

@@ -62,3 +62,15 @@ pub use metadata::{FsStats, Metadata};
 pub use options::{Concurrency, OpenMode, OpenOptions};
 
 pub(crate) use fs_core::FsCore;
+
+/// The internals the loom models in `loom-tests/` check. Built only with
+/// `--cfg loom`; not part of the API.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_exports {
+    pub use crate::engine::reply::{reply_slot, ReplyReceiver, ReplySender};
+    pub use crate::file_lock::{FileLock, LockTimedOut};
+    pub use crate::sync::channel::{channel, Receiver, Sender, TryRecvError};
+    pub use crate::sync::clock::{advance as advance_clock, Instant as ModelInstant};
+    pub use crate::sync::published::{Guard, Published};
+}

@@ -11,9 +11,7 @@ use bytes::Bytes;
 use dmemfs_storage_backends::FileStorage;
 
 use crate::file_lock::FileLock;
-use std::sync::Arc;
-
-use crate::sync::{AtomicBool, AtomicU64, Ordering};
+use crate::sync::{Arc, AtomicBool, AtomicU64, Ordering};
 
 /// What the tree stores for a file.
 pub(crate) type FileRef = Arc<FileNode>;

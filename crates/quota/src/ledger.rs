@@ -4,9 +4,7 @@
 //! charged to stored data plus the bytes of live reservations. Any thread may
 //! reserve, commit or release; the ledger takes no lock.
 
-use std::sync::Arc;
-
-use crate::sync::{AtomicU64, Ordering};
+use crate::sync::{Arc, AtomicU64, Ordering};
 use crate::QuotaError;
 
 /// The atomic byte ledger of one filesystem.

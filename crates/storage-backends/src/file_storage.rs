@@ -25,7 +25,7 @@ use dmemfs_quota::{QuotaError, QuotaLedger};
 use crate::alloc;
 use crate::chunk_list::ChunkList;
 use crate::random_access::RandomAccessBuffer;
-use crate::sync::{lock, Arc, ArcSwap, Mutex, SwapArc};
+use crate::sync::{lock, Arc, Mutex, Published, StdArc};
 use crate::{StorageConfig, StorageError, StorageKind};
 
 /// The published state of a file's data.
@@ -85,7 +85,7 @@ impl Payload<'_> {
 /// `FileStorage` is safe to share between threads on its own.
 pub struct FileStorage {
     config: StorageConfig,
-    state: ArcSwap<Backend>,
+    state: Published<Backend>,
     writer: Mutex<()>,
 }
 
@@ -145,7 +145,7 @@ impl FileStorage {
     fn with_backend(config: StorageConfig, backend: Backend) -> FileStorage {
         FileStorage {
             config,
-            state: ArcSwap::new(SwapArc::new(backend)),
+            state: Published::new(Arc::new(backend)),
             writer: Mutex::new(()),
         }
     }
@@ -256,7 +256,7 @@ impl FileStorage {
         &self,
         offset: u64,
         data: &[u8],
-        ledger: &Arc<QuotaLedger>,
+        ledger: &StdArc<QuotaLedger>,
     ) -> Result<usize, StorageError> {
         self.write_payload(offset, Payload::Borrowed(data), ledger)
     }
@@ -267,7 +267,7 @@ impl FileStorage {
         &self,
         offset: u64,
         data: Bytes,
-        ledger: &Arc<QuotaLedger>,
+        ledger: &StdArc<QuotaLedger>,
     ) -> Result<usize, StorageError> {
         self.write_payload(offset, Payload::Owned(data), ledger)
     }
@@ -279,7 +279,7 @@ impl FileStorage {
     /// dropping chunks (a chunk cut in two is replaced by a copy of its kept
     /// part, so the cut-off memory is really freed); random-access storage
     /// zero-extends or cuts its buffer. On error nothing changes.
-    pub fn truncate(&self, size: u64, ledger: &Arc<QuotaLedger>) -> Result<(), StorageError> {
+    pub fn truncate(&self, size: u64, ledger: &StdArc<QuotaLedger>) -> Result<(), StorageError> {
         let _writer = lock(&self.writer);
         let state = self.state.load_full();
         let overhead = self.config.chunk_overhead;
@@ -330,7 +330,7 @@ impl FileStorage {
     /// random-access) copies it into a new buffer. The ledger is charged the
     /// difference between the new and the old cost, reserved before any
     /// allocation; the old content is freed when its last reader lets go.
-    pub fn replace(&self, data: Bytes, ledger: &Arc<QuotaLedger>) -> Result<(), StorageError> {
+    pub fn replace(&self, data: Bytes, ledger: &StdArc<QuotaLedger>) -> Result<(), StorageError> {
         let _writer = lock(&self.writer);
         let state = self.state.load_full();
         let overhead = self.config.chunk_overhead;
@@ -357,15 +357,27 @@ impl FileStorage {
         Ok(())
     }
 
+    /// One load of the published state: its length, its chunk count, and
+    /// the bytes read from that same load. For the loom models.
+    #[cfg(loom)]
+    pub(crate) fn model_snapshot(&self) -> (u64, u64, Bytes) {
+        let state = self.state.load();
+        let bytes = match &**state {
+            Backend::Sequential(list) => list.to_bytes(),
+            Backend::RandomAccess(b) => b.to_bytes(),
+        };
+        (state.len(), state.chunk_count(), bytes)
+    }
+
     fn publish(&self, backend: Backend) {
-        self.state.store(SwapArc::new(backend));
+        self.state.store(Arc::new(backend));
     }
 
     fn write_payload(
         &self,
         offset: u64,
         data: Payload<'_>,
-        ledger: &Arc<QuotaLedger>,
+        ledger: &StdArc<QuotaLedger>,
     ) -> Result<usize, StorageError> {
         let n = data.as_slice().len();
         if n == 0 {
@@ -402,7 +414,7 @@ impl FileStorage {
         &self,
         list: &ChunkList,
         data: Payload<'_>,
-        ledger: &Arc<QuotaLedger>,
+        ledger: &StdArc<QuotaLedger>,
     ) -> Result<(), StorageError> {
         let n = data.as_slice().len() as u64;
         let reservation = ledger.reserve(n.saturating_add(self.config.chunk_overhead))?;
@@ -421,7 +433,7 @@ impl FileStorage {
         offset: u64,
         end: u64,
         data: &[u8],
-        ledger: &Arc<QuotaLedger>,
+        ledger: &StdArc<QuotaLedger>,
     ) -> Result<(), StorageError> {
         let len = list.len();
         let limit = self.config.promotion_hard_limit;
@@ -994,10 +1006,15 @@ mod tests {
         let s = FileStorage::new(cfg(StorageKind::Auto));
         let done = AtomicU64::new(0);
         let checks = AtomicU64::new(0);
+        // Every reader starts before the writer and checks at least once, so
+        // the test never passes without having looked (on a busy machine the
+        // writer could otherwise finish first).
+        let start_line = std::sync::Barrier::new(5);
         std::thread::scope(|scope| {
             for _ in 0..4 {
                 scope.spawn(|| {
-                    while done.load(Ordering::Acquire) == 0 {
+                    start_line.wait();
+                    loop {
                         check_snapshot(&s);
                         let whole = s.to_bytes();
                         assert!(is_pattern(&whole), "to_bytes off pattern");
@@ -1005,9 +1022,13 @@ mod tests {
                         let start = whole.len() as u64 / 2;
                         assert!(probe.iter().zip(start..).all(|(b, i)| *b == pat(i)));
                         checks.fetch_add(1, Ordering::Relaxed);
+                        if done.load(Ordering::Acquire) != 0 {
+                            break;
+                        }
                     }
                 });
             }
+            start_line.wait();
             let append = |count: u64| {
                 for k in 0..count {
                     let len = s.len();
@@ -1028,7 +1049,7 @@ mod tests {
             append(2000);
             done.store(1, Ordering::Release);
         });
-        assert!(checks.load(Ordering::Relaxed) > 0);
+        assert!(checks.load(Ordering::Relaxed) >= 4);
         assert!(is_pattern(&s.to_bytes()));
         assert_ledger(&ledger, &[&s]);
     }

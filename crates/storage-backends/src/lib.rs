@@ -30,3 +30,20 @@ pub use config::{
 };
 pub use error::StorageError;
 pub use file_storage::FileStorage;
+
+/// The internals the loom models in `loom-tests/` check. Built only with
+/// `--cfg loom`; not part of the API.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_exports {
+    use bytes::Bytes;
+
+    use crate::FileStorage;
+
+    /// One load of `storage`'s published state: its length, its chunk
+    /// count, and the bytes read from that same load. A torn publication
+    /// shows as bytes that disagree with the length.
+    pub fn snapshot(storage: &FileStorage) -> (u64, u64, Bytes) {
+        storage.model_snapshot()
+    }
+}

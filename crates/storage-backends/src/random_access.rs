@@ -113,13 +113,13 @@ impl RandomAccessBuffer {
     }
 
     /// The lock around the bytes, for tests that check a whole snapshot.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn data_for_test(&self) -> &RwLock<Vec<u8>> {
         &self.data
     }
 
     /// Buffer capacity, for tests of the shrink rule.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn capacity(&self) -> usize {
         read(&self.data).capacity()
     }

@@ -1,10 +1,11 @@
 //! The writer thread of [`crate::Concurrency::Actor`].
 //!
-//! Callers send a [`Request`] on a `crossbeam-channel` and wait on its
-//! one-shot reply slot. The thread takes every request already queued, applies them in
-//! order, publishes the tree once for the whole batch, releases the file
-//! locks the batch took, and only then replies — so each caller's next
-//! snapshot load sees its change.
+//! Callers send a [`Request`] on the request channel (a `crossbeam-channel`,
+//! behind `crate::sync::channel`) and wait on its one-shot reply slot. The
+//! thread takes every request already queued, applies them in order,
+//! publishes the tree once for the whole batch, releases the file locks the
+//! batch took, and only then replies — so each caller's next snapshot load
+//! sees its change.
 //!
 //! Between batches the thread spins briefly (a caller doing create → write →
 //! create sends its next request within microseconds, and waking a parked
@@ -16,13 +17,13 @@
 //! receiver and every pending reply sender drop with it, so callers get
 //! `EngineStopped` instead of waiting forever.
 
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
-
-use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use std::time::Duration;
 
 use super::reply::{reply_slot, ReplySender};
 use super::{Mutation, Outcome, TreeWriter};
+use crate::sync::channel::{self, Receiver, Sender, TryRecvError};
+use crate::sync::thread::{self, JoinHandle};
+use crate::sync::Backoff;
 use crate::sync::{AtomicUsize, Ordering};
 use crate::{Error, Result};
 
@@ -32,6 +33,8 @@ const MAX_BATCH: usize = 256;
 /// Pure spinning before yielding, then yielding before parking.
 const SPIN_FOR: Duration = Duration::from_micros(20);
 const YIELD_FOR: Duration = Duration::from_micros(50);
+/// Spin-loop hints between two looks at the channel while spinning.
+const SPINS: u32 = 32;
 
 struct Request {
     mutation: Mutation,
@@ -51,8 +54,8 @@ pub(crate) struct ActorEngine {
 
 impl ActorEngine {
     pub(crate) fn spawn(writer: TreeWriter) -> Result<Self> {
-        let (tx, rx) = crossbeam_channel::unbounded();
-        let thread = std::thread::Builder::new()
+        let (tx, rx) = channel::channel();
+        let thread = thread::Builder::new()
             .name("dmemfs-writer".into())
             .spawn(move || run(writer, rx))
             .map_err(|e| Error::invalid("", format!("cannot start the writer thread: {e}")))?;
@@ -85,9 +88,9 @@ impl Drop for ActorEngine {
     fn drop(&mut self) {
         // Closing the channel ends the thread's loop once the queue is empty.
         self.requests = None;
-        if let Some(thread) = self.thread.take() {
-            if thread.thread().id() != std::thread::current().id() {
-                let _ = thread.join();
+        if let Some(handle) = self.thread.take() {
+            if handle.thread().id() != thread::current().id() {
+                let _ = handle.join();
             }
         }
     }
@@ -118,22 +121,15 @@ fn run(mut writer: TreeWriter, requests: Receiver<Request>) {
 /// Waits for the next request: spin, then yield, then park. `None` once
 /// every sender is gone.
 fn next_request(requests: &Receiver<Request>) -> Option<Request> {
-    let start = Instant::now();
+    let backoff = Backoff::new(SPIN_FOR, YIELD_FOR, SPINS);
     loop {
         match requests.try_recv() {
             Ok(request) => return Some(request),
             Err(TryRecvError::Disconnected) => return None,
             Err(TryRecvError::Empty) => {}
         }
-        let waited = start.elapsed();
-        if waited < SPIN_FOR {
-            for _ in 0..32 {
-                std::hint::spin_loop();
-            }
-        } else if waited < YIELD_FOR {
-            std::thread::yield_now();
-        } else {
-            return requests.recv().ok();
+        if !backoff.snooze() {
+            return requests.recv();
         }
     }
 }

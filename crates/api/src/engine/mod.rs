@@ -5,15 +5,13 @@
 
 mod actor;
 mod mutation;
-mod reply;
+pub(crate) mod reply;
 mod writer;
 
 pub(crate) use mutation::{Mutation, OnExists, Outcome};
 pub(crate) use writer::TreeWriter;
 
-use std::sync::Arc;
-
-use crate::sync::{lock, Mutex};
+use crate::sync::{lock, Arc, Mutex};
 use crate::{Concurrency, FsCore, Result};
 
 /// The applier of one filesystem's structural mutations.

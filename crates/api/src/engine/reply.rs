@@ -9,12 +9,14 @@
 //! or to `CLOSED` (the sender was dropped without replying: the writer thread
 //! is gone), exactly once, and the waiter is unparked after that change, so a
 //! parked caller is always woken. A caller never waits on a dropped sender.
+//!
+//! The types are `pub` only so that `loom_exports` can hand them to the loom
+//! models; the module is private.
 
-use std::sync::Arc;
-use std::thread::{self, Thread};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::sync::{lock, AtomicU8, Mutex, Ordering};
+use crate::sync::thread::{self, Thread};
+use crate::sync::{lock, Arc, AtomicU8, Backoff, Mutex, Ordering};
 
 const EMPTY: u8 = 0;
 const FULL: u8 = 1;
@@ -23,6 +25,8 @@ const CLOSED: u8 = 2;
 /// Spin this long, then yield until `YIELD_FOR`, then park.
 const SPIN_FOR: Duration = Duration::from_micros(20);
 const YIELD_FOR: Duration = Duration::from_micros(100);
+/// Spin-loop hints between two looks at the state while spinning.
+const SPINS: u32 = 16;
 
 struct Slot<T> {
     state: AtomicU8,
@@ -32,18 +36,18 @@ struct Slot<T> {
 
 /// The writer's end: reply once, or drop to tell the caller there will be
 /// no reply.
-pub(crate) struct ReplySender<T> {
+pub struct ReplySender<T> {
     slot: Arc<Slot<T>>,
     sent: bool,
 }
 
 /// The caller's end; must be created on the thread that waits.
-pub(crate) struct ReplyReceiver<T> {
+pub struct ReplyReceiver<T> {
     slot: Arc<Slot<T>>,
 }
 
 /// A slot whose receiver will be waited on by the current thread.
-pub(crate) fn reply_slot<T>() -> (ReplySender<T>, ReplyReceiver<T>) {
+pub fn reply_slot<T>() -> (ReplySender<T>, ReplyReceiver<T>) {
     let slot = Arc::new(Slot {
         state: AtomicU8::new(EMPTY),
         value: Mutex::new(None),
@@ -59,7 +63,8 @@ pub(crate) fn reply_slot<T>() -> (ReplySender<T>, ReplyReceiver<T>) {
 }
 
 impl<T> ReplySender<T> {
-    pub(crate) fn send(mut self, value: T) {
+    /// Replies with `value` and wakes the caller.
+    pub fn send(mut self, value: T) {
         *lock(&self.slot.value) = Some(value);
         self.sent = true;
         self.slot.state.store(FULL, Ordering::Release);
@@ -80,23 +85,16 @@ impl<T> ReplyReceiver<T> {
     /// The reply, or `None` if the sender was dropped without one. `spin`
     /// says whether a core is free to spin on; without one the caller yields
     /// at once, leaving the core to the thread that will reply.
-    pub(crate) fn recv(self, spin: bool) -> Option<T> {
-        let start = Instant::now();
+    pub fn recv(self, spin: bool) -> Option<T> {
         let spin_for = if spin { SPIN_FOR } else { Duration::ZERO };
+        let backoff = Backoff::new(spin_for, YIELD_FOR, SPINS);
         loop {
             match self.slot.state.load(Ordering::Acquire) {
                 FULL => return lock(&self.slot.value).take(),
                 CLOSED => return None,
                 _ => {}
             }
-            let waited = start.elapsed();
-            if waited < spin_for {
-                for _ in 0..16 {
-                    std::hint::spin_loop();
-                }
-            } else if waited < YIELD_FOR {
-                thread::yield_now();
-            } else {
+            if !backoff.snooze() {
                 // A stale unpark token only makes this return early; the
                 // loop re-checks the state.
                 thread::park();
@@ -108,6 +106,7 @@ impl<T> ReplyReceiver<T> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use std::thread;
 
     #[test]
     fn a_reply_from_another_thread_arrives() {

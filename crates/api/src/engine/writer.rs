@@ -21,8 +21,8 @@ use dmemfs_core_tree::{NodeRef, NormPath, Tree, TreeError};
 
 use super::{Mutation, OnExists, Outcome};
 use crate::node::FileRef;
+use crate::sync::Arc;
 use crate::{Error, FsCore, Result};
-use std::sync::Arc;
 
 /// The working tree and the locks taken for the current batch.
 pub(crate) struct TreeWriter {

@@ -1,12 +1,23 @@
 //! The synchronization primitives this crate uses: `std`'s in production and
-//! `loom`'s (where loom has them) when built with `--cfg loom`, so a loom
-//! model checks the same code that ships.
+//! `loom`'s when built with `--cfg loom`, so a loom model checks the same code
+//! that ships.
 //!
 //! Invariant: code in this crate reaches `Arc`, `Mutex`, `RwLock`, atomics,
-//! `OnceLock` and `ArcSwap` only through this module, so substituting a
-//! primitive is a change here alone. Lock poisoning is handled here too: the
-//! state behind every lock of this crate is left consistent at each point a
-//! panic could unwind from, so a poisoned lock is simply taken over.
+//! the once-cell of a chunk slot and the published state of a file only
+//! through this module, so substituting a primitive is a change here alone.
+//! Where a dependency is not loom-aware (`arc-swap`; std's `OnceLock`, which
+//! loom lacks) the protocol sits behind a narrow type, [`Published`] and
+//! [`OnceLock`], whose loom build keeps the same contract with loom
+//! primitives; each says what its substitution assumes. Lock poisoning is
+//! handled here too: the state behind every lock of this crate is left
+//! consistent at each point a panic could unwind from, so a poisoned lock is
+//! simply taken over.
+
+mod once;
+mod published;
+
+pub(crate) use once::OnceLock;
+pub(crate) use published::Published;
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicU64, Ordering};
@@ -18,16 +29,9 @@ pub(crate) use std::sync::atomic::{AtomicU64, Ordering};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-// TODO(loom): loom has no `OnceLock`, so both builds use std's and a loom model
-// does not yet explore the setting of a chunk slot. Substitute a loom-aware
-// once-cell here when one is written.
-pub(crate) use std::sync::OnceLock;
-
-// TODO(loom): arc-swap has no loom support; it is built on std's `Arc` in every
-// build, which is why the published state is held in a `SwapArc` rather than
-// in this module's `Arc` (the two are the same type without loom).
-pub(crate) use arc_swap::ArcSwap;
-pub(crate) use std::sync::Arc as SwapArc;
+/// `std`'s `Arc` in every build, for values shared with crates that are not
+/// loom-aware: the quota ledger is handed out as a std `Arc<QuotaLedger>`.
+pub(crate) use std::sync::Arc as StdArc;
 
 use std::sync::PoisonError;
 

@@ -1,0 +1,94 @@
+//! [`Published`]: the tree snapshot the writer replaces and every reader
+//! loads without a lock, each load seeing one complete version.
+//!
+//! Production builds use `arc-swap`'s `ArcSwap`. Its contract, the one this
+//! crate relies on: `load` and `store` are linearizable (a load returns the
+//! value of the latest store ordered before it, or the initial value), a load
+//! sees everything the storing thread wrote before its `store`, and a loaded
+//! version stays alive while it is held, whatever is stored later.
+//!
+//! `arc-swap` is not loom-aware, so loom builds substitute a loom
+//! `Mutex<Arc<T>>`. The substitution assumes exactly the contract above: a
+//! mutex-protected swap is linearizable, and its unlock/lock pair gives the
+//! same happens-before edge from a store to a later load. It does not model
+//! arc-swap's internals (its debt lists), which arc-swap's own tests cover; a
+//! loom model checks the protocols built on top of it, such as an open
+//! re-checking the snapshot after taking a file's lock.
+
+use super::Arc;
+
+/// A published value; see the module documentation for the contract.
+pub struct Published<T> {
+    #[cfg(not(loom))]
+    cell: arc_swap::ArcSwap<T>,
+    #[cfg(loom)]
+    cell: loom::sync::Mutex<Arc<T>>,
+}
+
+/// What [`Published::load`] returns: derefs to the loaded `Arc<T>`.
+#[cfg(not(loom))]
+pub(crate) type Guard<T> = arc_swap::Guard<Arc<T>>;
+
+/// What [`Published::load`] returns: derefs to the loaded `Arc<T>`.
+#[cfg(loom)]
+pub struct Guard<T>(Arc<T>);
+
+#[cfg(loom)]
+impl<T> std::ops::Deref for Guard<T> {
+    type Target = Arc<T>;
+
+    fn deref(&self) -> &Arc<T> {
+        &self.0
+    }
+}
+
+impl<T> Published<T> {
+    /// Publishes `value` as the first version.
+    pub fn from_pointee(value: T) -> Self {
+        Published {
+            #[cfg(not(loom))]
+            cell: arc_swap::ArcSwap::from_pointee(value),
+            #[cfg(loom)]
+            cell: loom::sync::Mutex::new(Arc::new(value)),
+        }
+    }
+
+    /// The current version, for a short look (cheaper than
+    /// [`Published::load_full`] in production builds).
+    pub fn load(&self) -> Guard<T> {
+        #[cfg(not(loom))]
+        {
+            self.cell.load()
+        }
+        #[cfg(loom)]
+        {
+            Guard(self.load_full())
+        }
+    }
+
+    /// The current version, to keep.
+    pub fn load_full(&self) -> Arc<T> {
+        #[cfg(not(loom))]
+        {
+            self.cell.load_full()
+        }
+        #[cfg(loom)]
+        {
+            Arc::clone(&super::lock(&self.cell))
+        }
+    }
+
+    /// Makes `value` the current version.
+    pub fn store(&self, value: Arc<T>) {
+        #[cfg(not(loom))]
+        {
+            self.cell.store(value);
+        }
+        #[cfg(loom)]
+        {
+            // The old version is dropped after unlocking.
+            let old = std::mem::replace(&mut *super::lock(&self.cell), value);
+            drop(old);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! What every model shares.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Preemptions per execution when `LOOM_MAX_PREEMPTIONS` is not set, as in
+/// CI: every model finishes within a second in release mode.
+const DEFAULT_PREEMPTIONS: usize = 3;
+
+/// No timeout: wait for the lock forever.
+pub const FOREVER: Option<Duration> = None;
+/// Try once, do not wait.
+pub const TRY: Option<Duration> = Some(Duration::ZERO);
+/// A timeout the model clock reaches only when a model advances it.
+pub const ONE_SECOND: Duration = Duration::from_secs(1);
+
+/// Runs `model` under loom in every interleaving within the preemption bound
+/// (`LOOM_MAX_PREEMPTIONS`, or 3), and prints how many it explored and how
+/// long that took (shown with `--nocapture`).
+pub fn check<F>(model: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(DEFAULT_PREEMPTIONS);
+    }
+    let executions = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&executions);
+    let started = Instant::now();
+    builder.check(move || {
+        counter.fetch_add(1, Ordering::Relaxed);
+        model();
+    });
+    eprintln!(
+        "{}: {} executions in {:.2?}",
+        std::thread::current().name().unwrap_or("model"),
+        executions.load(Ordering::Relaxed),
+        started.elapsed()
+    );
+}
+
+/// Spins (yielding to loom) until `condition` holds.
+pub fn spin_until(mut condition: impl FnMut() -> bool) {
+    while !condition() {
+        loom::thread::yield_now();
+    }
+}

@@ -1,0 +1,234 @@
+//! Model 5: a handle's open versus the removal or rename of the same file.
+//!
+//! The protocol (`crates/api/src/fs.rs` `open_with`, `engine/writer.rs`): the
+//! writer takes the file's write lock with `try_write` before unlinking it
+//! (an open file is `ResourceBusy`), holds it across publication and
+//! releases it after; an opener looks the path up in the published snapshot,
+//! takes the file's lock, then re-checks that the current snapshot still maps
+//! the path to the same node, and looks it up again otherwise.
+//!
+//! Property: a removal (or rename) and an open of the same file never both
+//! succeed, and never both fail: either the removal sees the open handle and
+//! refuses, or it happens first and the open fails with `NotFound`.
+//!
+//! Models:
+//! - the protocol itself, written out here over the real `FileLock` and the
+//!   real publication cell (`Published`, a loom `Mutex<Arc<T>>` standing in
+//!   for `ArcSwap`), for remove and for rename; the `broken_*` tests run it
+//!   with the re-check left out, or with the writer releasing the lock
+//!   before publishing, and expect the model to fail;
+//! - the real `MemoryFileSystem` (`open` against `remove` with the global
+//!   lock writer, against `rename` and against an `import_tree` that
+//!   replaces the file with the actor writer), which runs the shipped code
+//!   end to end. Checked by hand: making `still_linked` in `fs.rs` return
+//!   `true`, or making `TreeWriter::publish` release the locks before it
+//!   stores the tree, fails these models.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use dmemfs::loom_exports::{FileLock, Published};
+use dmemfs::{Concurrency, MemoryFileSystem, OpenMode};
+use loom::thread;
+
+use crate::common::{check, FOREVER};
+
+/// A file: what the tree maps a path to.
+struct Node {
+    lock: FileLock,
+}
+
+/// The published tree: two paths, `/a` (0) and `/b` (1), each maybe a file.
+type Tree = [Option<Arc<Node>>; 2];
+const A: usize = 0;
+const B: usize = 1;
+
+/// How the protocol is run: the shipped way, or with a defect.
+#[derive(Clone, Copy)]
+struct Protocol {
+    /// The opener re-checks the snapshot after taking the lock.
+    recheck: bool,
+    /// The writer releases the file's lock only after publishing.
+    unlock_after_publish: bool,
+}
+
+const SHIPPED: Protocol = Protocol {
+    recheck: true,
+    unlock_after_publish: true,
+};
+
+#[derive(Debug, PartialEq, Eq)]
+enum Refusal {
+    NotFound,
+    ResourceBusy,
+}
+
+/// Opens the file at `path` for reading: the node, with its read lock held.
+fn open(tree: &Published<Tree>, path: usize, p: Protocol) -> Result<Arc<Node>, Refusal> {
+    loop {
+        let node = tree.load()[path].clone().ok_or(Refusal::NotFound)?;
+        assert!(node.lock.read(FOREVER).is_ok());
+        let still_linked = matches!(&tree.load()[path], Some(n) if Arc::ptr_eq(n, &node));
+        if still_linked || !p.recheck {
+            return Ok(node);
+        }
+        // Removed, renamed or replaced before we got the lock.
+        node.lock.unlock_read();
+    }
+}
+
+/// Moves the file at `from` to `to` (`None`: removes it), the writer's way.
+fn relink(
+    tree: &Published<Tree>,
+    from: usize,
+    to: Option<usize>,
+    p: Protocol,
+) -> Result<(), Refusal> {
+    let current = tree.load_full();
+    let node = current[from].clone().ok_or(Refusal::NotFound)?;
+    if !node.lock.try_write() {
+        return Err(Refusal::ResourceBusy);
+    }
+    let mut next = (*current).clone();
+    next[from] = None;
+    if let Some(to) = to {
+        next[to] = Some(Arc::clone(&node));
+    }
+    if !p.unlock_after_publish {
+        node.lock.unlock_write();
+    }
+    tree.store(Arc::new(next));
+    if p.unlock_after_publish {
+        node.lock.unlock_write();
+    }
+    Ok(())
+}
+
+/// The writer removes (`to: None`) or renames `/a` while the main thread
+/// opens `/a` and keeps it open until the writer is done.
+fn open_against_relink(to: Option<usize>, p: Protocol) {
+    check(move || {
+        let file = Arc::new(Node {
+            lock: FileLock::default(),
+        });
+        let tree = Arc::new(Published::from_pointee([Some(file), None]));
+        let writer = {
+            let tree = Arc::clone(&tree);
+            thread::spawn(move || relink(&tree, A, to, p))
+        };
+        let opened = open(&tree, A, p);
+        let relinked = writer.join().expect("writer");
+        match (&opened, &relinked) {
+            (Ok(_), Err(Refusal::ResourceBusy)) | (Err(Refusal::NotFound), Ok(())) => {}
+            (Ok(_), Ok(())) => panic!("both the open and the removal succeeded"),
+            (opened, relinked) => panic!(
+                "both failed: open {:?}, writer {relinked:?}",
+                opened.as_ref().err()
+            ),
+        }
+        if let Ok(node) = opened {
+            node.lock.unlock_read();
+        }
+    });
+}
+
+#[test]
+fn open_versus_remove_never_both_succeed() {
+    open_against_relink(None, SHIPPED);
+}
+
+#[test]
+fn open_versus_rename_never_both_succeed() {
+    open_against_relink(Some(B), SHIPPED);
+}
+
+#[test]
+#[should_panic(expected = "both the open and the removal succeeded")]
+fn broken_open_without_the_recheck_is_caught() {
+    open_against_relink(
+        None,
+        Protocol {
+            recheck: false,
+            ..SHIPPED
+        },
+    );
+}
+
+#[test]
+#[should_panic(expected = "both the open and the removal succeeded")]
+fn broken_writer_that_unlocks_before_publishing_is_caught() {
+    open_against_relink(
+        Some(B),
+        Protocol {
+            unlock_after_publish: false,
+            ..SHIPPED
+        },
+    );
+}
+
+/// The shipped filesystem: `op` runs on another thread while the main thread
+/// opens `/f` for reading and keeps the handle until `op` is done.
+fn real_open_against(concurrency: Concurrency, op: fn(&MemoryFileSystem) -> dmemfs::Result<()>) {
+    check(move || {
+        let fs = MemoryFileSystem::builder()
+            .concurrency(concurrency)
+            .build()
+            .expect("filesystem");
+        fs.write("/f", b"x").expect("write");
+        let writer = {
+            let fs = fs.clone();
+            thread::spawn(move || op(&fs))
+        };
+        let opened = fs.open("/f", OpenMode::Read);
+        let changed = writer.join().expect("writer");
+        match (&opened, &changed) {
+            (Ok(_), Err(dmemfs::Error::ResourceBusy { .. }))
+            | (Err(dmemfs::Error::NotFound { .. }), Ok(())) => {}
+            (Ok(_), Ok(())) => panic!("both the open and the removal succeeded"),
+            other => panic!("unexpected outcome: {other:?}"),
+        }
+        drop(opened);
+    });
+}
+
+#[test]
+fn real_open_versus_remove_with_the_global_lock_writer() {
+    real_open_against(Concurrency::GlobalLock, |fs| fs.remove("/f"));
+}
+
+#[test]
+fn real_open_versus_rename_with_the_actor_writer() {
+    real_open_against(Concurrency::Actor, |fs| fs.rename("/f", "/g"));
+}
+
+/// The shipped filesystem: `import_tree` replaces `/f` while the main thread
+/// opens and reads it. The open always finds a file; the handle holds the
+/// old one only if the import was refused, and the new one only if it
+/// succeeded: never a file the import unlinked.
+#[test]
+fn real_open_versus_an_import_replacing_the_file() {
+    check(|| {
+        let fs = MemoryFileSystem::builder()
+            .concurrency(Concurrency::Actor)
+            .build()
+            .expect("filesystem");
+        fs.write("/f", b"old").expect("write");
+        let writer = {
+            let fs = fs.clone();
+            thread::spawn(move || fs.import_tree([("/f", &b"new"[..])]))
+        };
+        let mut handle = fs
+            .open("/f", OpenMode::Read)
+            .expect("a file is always there");
+        let mut content = Vec::new();
+        handle.read_to_end(&mut content).expect("read");
+        let imported = writer.join().expect("writer");
+        match (&content[..], &imported) {
+            (b"old", Err(dmemfs::Error::ResourceBusy { .. })) | (b"new", Ok(())) => {}
+            (seen, imported) => panic!(
+                "the handle reads {:?} while the import returned {imported:?}",
+                String::from_utf8_lossy(seen)
+            ),
+        }
+    });
+}
