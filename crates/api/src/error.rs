@@ -109,6 +109,16 @@ pub enum Error {
         /// Bytes the allocation asked for.
         bytes: u64,
     },
+    /// The memory guard refused: the memory the process can still use (the
+    /// container's limit included) is smaller than a write asked for, or,
+    /// when the filesystem is built, than its quota.
+    #[error("memory guard: {requested} bytes requested, {available} bytes of memory available")]
+    MemoryGuard {
+        /// Bytes the refused operation needed (the quota, at build time).
+        requested: u64,
+        /// Bytes of memory the guard counted as available.
+        available: u64,
+    },
     /// The filesystem's writer thread is gone; no structural change can be made.
     #[error("the filesystem's writer thread has stopped")]
     EngineStopped,
@@ -130,7 +140,7 @@ impl Error {
             Error::Unsupported { .. } => ErrorKind::Unsupported,
             Error::InvalidInput { .. } => ErrorKind::InvalidInput,
             Error::InvalidData { .. } => ErrorKind::InvalidData,
-            Error::OutOfMemory { .. } => ErrorKind::OutOfMemory,
+            Error::OutOfMemory { .. } | Error::MemoryGuard { .. } => ErrorKind::OutOfMemory,
             Error::EngineStopped => ErrorKind::BrokenPipe,
         }
     }
@@ -199,6 +209,13 @@ impl From<QuotaError> for Error {
             QuotaError::NodeLimitExceeded { current, limit } => {
                 Error::NodeLimitExceeded { current, limit }
             }
+            QuotaError::MemoryGuard {
+                requested,
+                available,
+            } => Error::MemoryGuard {
+                requested,
+                available,
+            },
         }
     }
 }

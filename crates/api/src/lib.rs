@@ -34,6 +34,9 @@
 //! - The per-file lock is writer-preferring: a waiting writer is not starved
 //!   by a stream of readers (D-MemFS's lock can starve writers).
 //! - Every byte stored is charged to an atomic ledger before it is allocated.
+//! - An optional memory guard ([`FsBuilder::memory_guard`]) checks the quota,
+//!   and optionally every growth, against the memory the process can get,
+//!   container limits included.
 
 mod builder;
 mod engine;
@@ -53,6 +56,9 @@ pub use builder::{
     DEFAULT_PROMOTION_HARD_LIMIT,
 };
 pub use bytes::Bytes;
+pub use dmemfs_quota::{
+    GuardAction, MemoryGuard, MemorySource, SystemMemory, DEFAULT_GUARD_INTERVAL,
+};
 pub use dmemfs_storage_backends::StorageKind;
 pub use error::{Error, Result};
 pub use export::ExportIter;
