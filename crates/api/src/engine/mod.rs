@@ -8,7 +8,7 @@ mod mutation;
 mod reply;
 mod writer;
 
-pub(crate) use mutation::{Mutation, OnExists, Outcome};
+pub(crate) use mutation::{Mutation, OnExists, OnFileExists, Outcome};
 pub(crate) use writer::TreeWriter;
 
 use std::sync::Arc;
