@@ -1,10 +1,12 @@
-//! A tour of dmemfs: files, directories, the quota, handles, snapshots.
+//! A tour of dmemfs: files, directories, the quota, handles, snapshots,
+//! archives and the memory guard.
 //!
 //! Run: `cargo run --release --example quickstart`
 
 use std::io::{Read, Seek, SeekFrom, Write};
 
-use dmemfs::{Concurrency, MemoryFileSystem, OpenMode};
+use dmemfs::archive::{expand_archive_streaming, export_archive, ArchiveFormat, ArchiveOptions};
+use dmemfs::{Concurrency, GuardAction, MemoryFileSystem, MemoryGuard, OpenMode};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     for strategy in [Concurrency::Actor, Concurrency::GlobalLock] {
@@ -15,9 +17,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn tour(strategy: Concurrency) -> Result<(), Box<dyn std::error::Error>> {
+    // The memory guard refuses growth the machine (or container) cannot
+    // back; 1 MiB fits anywhere this runs.
     let fs = MemoryFileSystem::builder()
         .max_quota(1 << 20)
         .concurrency(strategy)
+        .memory_guard(MemoryGuard::per_write())
+        .memory_guard_action(GuardAction::Raise)
         .build()?;
 
     fs.mkdir("/data/raw", false)?;
@@ -56,6 +62,16 @@ fn tour(strategy: Concurrency) -> Result<(), Box<dyn std::error::Error>> {
     for (dir, dirs, files) in fs.walk("/")? {
         println!("  {dir}: dirs {dirs:?} files {files:?}");
     }
+
+    // Archives: export a subtree as a zip, expand it back elsewhere.
+    let mut zip = std::io::Cursor::new(Vec::new());
+    let exported = export_archive(&fs, "/archive", &mut zip, ArchiveFormat::Zip)?;
+    zip.set_position(0);
+    let expanded = expand_archive_streaming(&fs, zip, "/unzipped", ArchiveOptions::new())?;
+    println!(
+        "zip round trip: {exported} files exported, {expanded} expanded: {:?}",
+        fs.glob("/unzipped/**")?
+    );
 
     let stats = fs.stats();
     println!(

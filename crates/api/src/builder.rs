@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use dmemfs_core_tree::Tree;
-use dmemfs_quota::{NodeCounter, QuotaLedger};
+use dmemfs_quota::memory_guard::check_init;
+use dmemfs_quota::{
+    GrowthGuard, GuardAction, MemoryGuard, MemorySource, NodeCounter, QuotaLedger, SystemMemory,
+};
 use dmemfs_storage_backends::{StorageConfig, StorageKind};
 
 use crate::sync::{Arc, Published};
@@ -26,6 +29,9 @@ pub struct FsBuilder {
     storage: StorageConfig,
     default_lock_timeout: Option<Duration>,
     concurrency: Concurrency,
+    memory_guard: MemoryGuard,
+    memory_guard_action: GuardAction,
+    memory_source: Option<Arc<dyn MemorySource>>,
 }
 
 impl Default for FsBuilder {
@@ -40,6 +46,9 @@ impl Default for FsBuilder {
             },
             default_lock_timeout: Some(DEFAULT_LOCK_TIMEOUT),
             concurrency: Concurrency::Actor,
+            memory_guard: MemoryGuard::None,
+            memory_guard_action: GuardAction::Warn,
+            memory_source: None,
         }
     }
 }
@@ -90,11 +99,106 @@ impl FsBuilder {
         self
     }
 
+    /// When the memory available to the process is checked (default
+    /// [`MemoryGuard::None`]): [`MemoryGuard::Init`] checks at
+    /// [`FsBuilder::build`] that the quota fits in it;
+    /// [`MemoryGuard::PerWrite`] does that and checks every growth of the
+    /// stored data against a figure refreshed at most once per interval.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use dmemfs::{Error, GuardAction, MemoryFileSystem, MemoryGuard, MemorySource};
+    ///
+    /// /// A fixed figure instead of the system's.
+    /// #[derive(Debug)]
+    /// struct Fixed(u64);
+    /// impl MemorySource for Fixed {
+    ///     fn available_bytes(&self) -> Option<u64> {
+    ///         Some(self.0)
+    ///     }
+    /// }
+    ///
+    /// // A 1 MiB quota does not fit in 64 KiB of memory.
+    /// let err = MemoryFileSystem::builder()
+    ///     .max_quota(1 << 20)
+    ///     .memory_guard(MemoryGuard::Init)
+    ///     .memory_guard_action(GuardAction::Raise)
+    ///     .memory_source(Arc::new(Fixed(64 << 10)))
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert_eq!(err, Error::MemoryGuard { requested: 1 << 20, available: 64 << 10 });
+    ///
+    /// // Per write, against a figure that changes.
+    /// #[derive(Debug)]
+    /// struct Settable(AtomicU64);
+    /// impl MemorySource for Settable {
+    ///     fn available_bytes(&self) -> Option<u64> {
+    ///         Some(self.0.load(Ordering::Relaxed))
+    ///     }
+    /// }
+    /// let memory = Arc::new(Settable(AtomicU64::new(1 << 20)));
+    /// let fs = MemoryFileSystem::builder()
+    ///     .max_quota(1 << 20)
+    ///     .memory_guard(MemoryGuard::PerWrite { interval: Duration::ZERO })
+    ///     .memory_guard_action(GuardAction::Raise)
+    ///     .memory_source(memory.clone())
+    ///     .build()?;
+    /// fs.write("/a", vec![0u8; 1024])?;
+    /// memory.0.store(512, Ordering::Relaxed); // the machine runs short
+    /// assert!(matches!(
+    ///     fs.write("/b", vec![0u8; 1024]),
+    ///     Err(Error::MemoryGuard { available: 512, .. })
+    /// ));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn memory_guard(mut self, guard: MemoryGuard) -> Self {
+        self.memory_guard = guard;
+        self
+    }
+
+    /// What the memory guard does when memory is short (default
+    /// [`GuardAction::Warn`]: a `log` warning, the operation goes on;
+    /// [`GuardAction::Raise`]: [`Error::MemoryGuard`](crate::Error::MemoryGuard)).
+    pub fn memory_guard_action(mut self, action: GuardAction) -> Self {
+        self.memory_guard_action = action;
+        self
+    }
+
+    /// Where the memory guard reads the available memory (default
+    /// [`SystemMemory`]: the container's cgroup headroom or the host's
+    /// `MemAvailable`, the smaller). Tests inject a fixed or scripted figure
+    /// here; the source is not consulted unless a guard is set.
+    pub fn memory_source(mut self, source: Arc<dyn MemorySource>) -> Self {
+        self.memory_source = Some(source);
+        self
+    }
+
     /// Builds the filesystem; with [`Concurrency::Actor`] this starts its
     /// writer thread.
+    ///
+    /// With a memory guard, a quota larger than the available memory is
+    /// logged ([`GuardAction::Warn`]) or fails the build with
+    /// [`Error::MemoryGuard`](crate::Error::MemoryGuard) ([`GuardAction::Raise`]).
     pub fn build(self) -> Result<MemoryFileSystem> {
+        let guard = match self.memory_guard {
+            MemoryGuard::None => None,
+            mode => {
+                let source = self
+                    .memory_source
+                    .unwrap_or_else(|| Arc::new(SystemMemory::new()));
+                check_init(mode, self.memory_guard_action, &*source, self.max_quota)?;
+                match mode {
+                    MemoryGuard::PerWrite { interval } => {
+                        Some(GrowthGuard::new(source, self.memory_guard_action, interval))
+                    }
+                    _ => None,
+                }
+            }
+        };
         let core = Arc::new(FsCore {
-            ledger: QuotaLedger::new(self.max_quota),
+            ledger: QuotaLedger::with_guard(self.max_quota, guard),
             nodes: NodeCounter::new(self.max_nodes),
             published: Published::from_pointee(Tree::new()),
             storage: self.storage,

@@ -109,9 +109,85 @@ pub enum Error {
         /// Bytes the allocation asked for.
         bytes: u64,
     },
+    /// The memory guard refused: the memory the process can still use (the
+    /// container's limit included) is smaller than a write asked for, or,
+    /// when the filesystem is built, than its quota.
+    #[error("memory guard: {requested} bytes requested, {available} bytes of memory available")]
+    MemoryGuard {
+        /// Bytes the refused operation needed (the quota, at build time).
+        requested: u64,
+        /// Bytes of memory the guard counted as available.
+        available: u64,
+    },
     /// The filesystem's writer thread is gone; no structural change can be made.
     #[error("the filesystem's writer thread has stopped")]
     EngineStopped,
+    /// An archive entry was refused: it would land outside the destination,
+    /// or it is a kind of node the filesystem does not hold (links, devices).
+    #[error("unsafe archive entry {entry:?}: {reason}")]
+    UnsafeArchiveEntry {
+        /// The entry's name as the archive gives it.
+        entry: String,
+        /// Why it was refused.
+        reason: UnsafeEntry,
+    },
+    /// An archive could not be read: its format is not recognized, or its
+    /// data is corrupt, truncated, encrypted or uses an unsupported feature.
+    #[error("invalid {format} archive: {reason}")]
+    InvalidArchive {
+        /// The format being read (`tar`, `tar.gz`, `zip`, an adapter's name,
+        /// or `unknown`).
+        format: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A reader or writer that the caller supplied (an archive's source or
+    /// destination) failed.
+    #[error("I/O error: {message}")]
+    Io {
+        /// The kind of the underlying `std::io::Error`.
+        kind: ErrorKind,
+        /// Its message.
+        message: String,
+    },
+}
+
+/// Why an archive entry was refused ([`Error::UnsafeArchiveEntry`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnsafeEntry {
+    /// The name is absolute (`/etc/passwd`, `C:\x`).
+    #[error("absolute path")]
+    AbsolutePath,
+    /// A `..` in the name climbs above the destination.
+    #[error("climbs out of the destination with `..`")]
+    EscapesDestination,
+    /// A symbolic link (the filesystem has none).
+    #[error("symbolic link to {target:?}")]
+    Symlink {
+        /// What the link points at.
+        target: String,
+    },
+    /// A hard link (the filesystem has none).
+    #[error("hard link to {target:?}")]
+    HardLink {
+        /// What the link points at.
+        target: String,
+    },
+    /// A device, FIFO, socket, sparse file or other entry type that is
+    /// neither a regular file nor a directory.
+    #[error("unsupported entry type: {description}")]
+    Special {
+        /// What the entry is.
+        description: String,
+    },
+    /// The name is empty, not UTF-8, holds a NUL byte, or names the
+    /// destination itself for a file.
+    #[error("invalid name: {reason}")]
+    InvalidName {
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -130,8 +206,12 @@ impl Error {
             Error::Unsupported { .. } => ErrorKind::Unsupported,
             Error::InvalidInput { .. } => ErrorKind::InvalidInput,
             Error::InvalidData { .. } => ErrorKind::InvalidData,
-            Error::OutOfMemory { .. } => ErrorKind::OutOfMemory,
+            Error::OutOfMemory { .. } | Error::MemoryGuard { .. } => ErrorKind::OutOfMemory,
             Error::EngineStopped => ErrorKind::BrokenPipe,
+            Error::UnsafeArchiveEntry { .. } | Error::InvalidArchive { .. } => {
+                ErrorKind::InvalidData
+            }
+            Error::Io { kind, .. } => *kind,
         }
     }
 
@@ -199,6 +279,13 @@ impl From<QuotaError> for Error {
             QuotaError::NodeLimitExceeded { current, limit } => {
                 Error::NodeLimitExceeded { current, limit }
             }
+            QuotaError::MemoryGuard {
+                requested,
+                available,
+            } => Error::MemoryGuard {
+                requested,
+                available,
+            },
         }
     }
 }

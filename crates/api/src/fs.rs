@@ -12,7 +12,7 @@ use bytes::Bytes;
 use dmemfs_core_tree::{NodeRef, NormPath, Tree, TreeError};
 use dmemfs_storage_backends::FileStorage;
 
-use crate::engine::{Engine, Mutation, OnExists, Outcome};
+use crate::engine::{Engine, Mutation, OnExists, OnFileExists, Outcome};
 use crate::export::ExportIter;
 use crate::node::{FileNode, FileRef, NewFile};
 use crate::sync::{Arc, Guard};
@@ -77,11 +77,11 @@ impl MemoryFileSystem {
         self.inner.concurrency
     }
 
-    fn core(&self) -> &Arc<FsCore> {
+    pub(crate) fn core(&self) -> &Arc<FsCore> {
         &self.inner.core
     }
 
-    fn snapshot(&self) -> Guard<Tree<FileRef>> {
+    pub(crate) fn snapshot(&self) -> Guard<Tree<FileRef>> {
         self.inner.core.published.load()
     }
 
@@ -177,7 +177,7 @@ impl MemoryFileSystem {
             charge,
             on_exists,
         })? {
-            Outcome::Done => Ok(Some(FileHandle::new(
+            Outcome::Done | Outcome::Imported(_) => Ok(Some(FileHandle::new(
                 Arc::clone(self.core()),
                 file,
                 path.to_string(),
@@ -384,10 +384,23 @@ impl MemoryFileSystem {
                 }
             }
         }
-        if entries.is_empty() {
-            return Ok(());
+        self.import_batch(entries, Vec::new(), OnFileExists::Replace)
+            .map(drop)
+    }
+
+    /// Imports `entries` (distinct paths) and creates `dirs`, all or nothing;
+    /// `on_file` says what happens to files that exist already. Returns how
+    /// many files were linked.
+    pub(crate) fn import_batch(
+        &self,
+        entries: Vec<(NormPath, Bytes)>,
+        dirs: Vec<NormPath>,
+        on_file: OnFileExists,
+    ) -> Result<u64> {
+        if entries.is_empty() && dirs.is_empty() {
+            return Ok(0);
         }
-        self.check_import_quota(&entries)?;
+        self.check_import_quota(&entries, on_file)?;
         let config = self.core().storage;
         let mut files = Vec::with_capacity(entries.len());
         for (path, data) in entries {
@@ -395,21 +408,41 @@ impl MemoryFileSystem {
                 .map_err(|e| Error::from_storage(path.as_str(), e))?;
             files.push((path, FileNode::new(NewFile::with_storage(storage))));
         }
-        self.apply(Mutation::Import { files }).map(drop)
+        match self.apply(Mutation::Import {
+            files,
+            dirs,
+            on_file,
+        })? {
+            Outcome::Imported(n) => Ok(n),
+            _ => Ok(0),
+        }
     }
 
-    /// Refuses an import that cannot fit, before any content is copied. The
-    /// writer checks again, exactly, when it links the files.
-    fn check_import_quota(&self, entries: &[(NormPath, Bytes)]) -> Result<()> {
+    /// Refuses an import that cannot fit (or, with [`OnFileExists::Fail`],
+    /// that meets an existing file) before any content is copied. The writer
+    /// checks again, exactly, when it links the files.
+    fn check_import_quota(
+        &self,
+        entries: &[(NormPath, Bytes)],
+        on_file: OnFileExists,
+    ) -> Result<()> {
         let config = self.core().storage;
         let snapshot = self.snapshot();
         let mut new_charge = 0u64;
         let mut old_charge = 0u64;
         for (path, data) in entries {
-            new_charge += FileStorage::charge_for(config, data.len() as u64);
             if let Ok(NodeRef::File(f)) = snapshot.lookup(path) {
-                old_charge += f.storage.charge();
+                match on_file {
+                    OnFileExists::Replace => old_charge += f.storage.charge(),
+                    OnFileExists::Keep => continue,
+                    OnFileExists::Fail => {
+                        return Err(Error::AlreadyExists {
+                            path: path.to_string(),
+                        })
+                    }
+                }
             }
+            new_charge += FileStorage::charge_for(config, data.len() as u64);
         }
         let available = self.core().ledger.available();
         if new_charge > old_charge && new_charge - old_charge > available {
@@ -612,7 +645,7 @@ impl MemoryFileSystem {
                         charge,
                         on_exists: OnExists::Report,
                     })? {
-                        Outcome::Done => return Ok(()),
+                        Outcome::Done | Outcome::Imported(_) => return Ok(()),
                         Outcome::Exists => continue,
                     }
                 }

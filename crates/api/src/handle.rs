@@ -122,7 +122,7 @@ impl FileHandle {
         }
     }
 
-    fn write_slice(&mut self, data: &[u8]) -> Result<usize> {
+    pub(crate) fn write_slice(&mut self, data: &[u8]) -> Result<usize> {
         self.need_writable()?;
         let offset = self.write_offset();
         let n = self

@@ -34,7 +34,14 @@
 //! - The per-file lock is writer-preferring: a waiting writer is not starved
 //!   by a stream of readers (D-MemFS's lock can starve writers).
 //! - Every byte stored is charged to an atomic ledger before it is allocated.
+//! - An optional memory guard ([`FsBuilder::memory_guard`]) checks the quota,
+//!   and optionally every growth, against the memory the process can get,
+//!   container limits included.
+//! - [`archive`] expands tar, tar.gz and zip archives (all or nothing, or
+//!   streaming) with every entry checked and every byte bounded by the
+//!   quota, and exports a subtree as an archive.
 
+pub mod archive;
 mod builder;
 mod engine;
 mod error;
@@ -53,8 +60,11 @@ pub use builder::{
     DEFAULT_PROMOTION_HARD_LIMIT,
 };
 pub use bytes::Bytes;
+pub use dmemfs_quota::{
+    GuardAction, MemoryGuard, MemorySource, SystemMemory, DEFAULT_GUARD_INTERVAL,
+};
 pub use dmemfs_storage_backends::StorageKind;
-pub use error::{Error, Result};
+pub use error::{Error, Result, UnsafeEntry};
 pub use export::ExportIter;
 pub use fs::MemoryFileSystem;
 pub use handle::FileHandle;

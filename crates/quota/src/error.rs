@@ -17,4 +17,14 @@ pub enum QuotaError {
         /// The configured limit.
         limit: u64,
     },
+    /// The memory guard refused the growth: the memory the process can still
+    /// use is smaller than what was asked for (or, at build time, than the
+    /// quota).
+    #[error("memory guard: {requested} bytes requested, {available} bytes of memory available")]
+    MemoryGuard {
+        /// Bytes the refused growth asked for (the quota, at build time).
+        requested: u64,
+        /// Bytes of memory the guard counted as available.
+        available: u64,
+    },
 }

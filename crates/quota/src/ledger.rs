@@ -5,28 +5,45 @@
 //! reserve, commit or release; the ledger takes no lock.
 
 use crate::sync::{Arc, AtomicU64, Ordering};
-use crate::QuotaError;
+use crate::{GrowthGuard, QuotaError};
 
 /// The atomic byte ledger of one filesystem.
 ///
 /// It also counts stored chunks, because the chunk count is what the
 /// per-chunk overhead is charged on; the count is a statistic and takes part
 /// in no limit.
+///
+/// A ledger may carry a [`GrowthGuard`] (the per-write memory guard): every
+/// growth that the quota allows is then also checked against the memory
+/// available, and may fail with [`QuotaError::MemoryGuard`].
 #[derive(Debug)]
 pub struct QuotaLedger {
     limit: u64,
     used: AtomicU64,
     chunks: AtomicU64,
+    guard: Option<GrowthGuard>,
 }
 
 impl QuotaLedger {
     /// A ledger with `limit` bytes, none used.
     pub fn new(limit: u64) -> Arc<Self> {
+        Self::with_guard(limit, None)
+    }
+
+    /// A ledger with `limit` bytes, none used, that consults `guard` (if
+    /// any) before every growth.
+    pub fn with_guard(limit: u64, guard: Option<GrowthGuard>) -> Arc<Self> {
         Arc::new(Self {
             limit,
             used: AtomicU64::new(0),
             chunks: AtomicU64::new(0),
+            guard,
         })
+    }
+
+    /// The memory guard consulted on growth, if any.
+    pub fn memory_guard(&self) -> Option<&GrowthGuard> {
+        self.guard.as_ref()
     }
 
     /// The configured limit in bytes.
@@ -45,8 +62,10 @@ impl QuotaLedger {
     }
 
     /// Takes `bytes` from the free quota, or fails without changing anything.
+    /// With a memory guard set to raise, it also fails with
+    /// [`QuotaError::MemoryGuard`] when the memory is short.
     ///
-    /// A reservation of zero bytes always succeeds. The bytes stay taken until
+    /// A reservation of zero bytes always succeeds (and is never guarded). The bytes stay taken until
     /// the reservation is committed (they become charged to stored data) or
     /// dropped (they are given back).
     pub fn reserve(self: &Arc<Self>, bytes: u64) -> Result<QuotaReservation, QuotaError> {
@@ -71,6 +90,18 @@ impl QuotaLedger {
 
     fn take(&self, bytes: u64) -> Result<(), QuotaError> {
         let mut used = self.used.load(Ordering::Relaxed);
+        if let Some(guard) = &self.guard {
+            // The quota's refusal comes first: it is exact, the guard's
+            // figure is an estimate.
+            let available = self.limit.saturating_sub(used);
+            if bytes > available {
+                return Err(QuotaError::Exceeded {
+                    requested: bytes,
+                    available,
+                });
+            }
+            guard.check(bytes, used)?;
+        }
         loop {
             let available = self.limit.saturating_sub(used);
             if bytes > available {
@@ -261,6 +292,47 @@ mod tests {
         assert_eq!(granted, ledger.used());
         assert!(ledger.used() <= 1000);
         assert!(ledger.available() < 7);
+    }
+
+    #[test]
+    fn a_guarded_ledger_refuses_growth_the_memory_cannot_back() {
+        use crate::{GuardAction, MemorySource};
+        use std::time::Duration;
+
+        #[derive(Debug)]
+        struct Fixed(u64);
+        impl MemorySource for Fixed {
+            fn available_bytes(&self) -> Option<u64> {
+                Some(self.0)
+            }
+        }
+
+        let guard = GrowthGuard::new(
+            Arc::new(Fixed(100)),
+            GuardAction::Raise,
+            Duration::from_secs(3600),
+        );
+        let ledger = QuotaLedger::with_guard(1000, Some(guard));
+        assert!(ledger.memory_guard().is_some());
+        ledger.reserve(60).expect("memory for 60").commit();
+        // 40 bytes of memory left by the estimate.
+        assert_eq!(
+            ledger.charge(41),
+            Err(QuotaError::MemoryGuard {
+                requested: 41,
+                available: 40
+            })
+        );
+        assert_eq!(ledger.used(), 60);
+        // The quota's refusal wins when both apply.
+        assert!(matches!(
+            ledger.reserve(5000),
+            Err(QuotaError::Exceeded { .. })
+        ));
+        // Zero bytes is never guarded; giving back makes room again.
+        assert!(ledger.charge(0).is_ok());
+        ledger.release(60);
+        assert!(ledger.charge(100).is_ok());
     }
 
     #[test]

@@ -9,14 +9,22 @@
 //! [`NodeCounter`] does the same for the number of files and directories
 //! (`max_nodes`).
 //!
+//! The [`memory_guard`] module checks that the quota is backed by memory the
+//! process can really get; a ledger built with a [`GrowthGuard`] consults it
+//! before it grows.
+//!
 //! This crate knows nothing of files or trees; the crates above it decide what
 //! a stored byte costs.
 
 mod error;
 mod ledger;
+pub mod memory_guard;
 mod nodes;
 mod sync;
 
 pub use error::QuotaError;
 pub use ledger::{QuotaLedger, QuotaReservation};
+pub use memory_guard::{
+    GrowthGuard, GuardAction, MemoryGuard, MemorySource, SystemMemory, DEFAULT_GUARD_INTERVAL,
+};
 pub use nodes::NodeCounter;

@@ -8,7 +8,7 @@ mod mutation;
 pub(crate) mod reply;
 mod writer;
 
-pub(crate) use mutation::{Mutation, OnExists, Outcome};
+pub(crate) use mutation::{Mutation, OnExists, OnFileExists, Outcome};
 pub(crate) use writer::TreeWriter;
 
 use crate::sync::{lock, Arc, Mutex};

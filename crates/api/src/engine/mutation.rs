@@ -36,9 +36,26 @@ pub(crate) enum Mutation {
         subtree: Subtree<FileRef>,
         charge: QuotaReservation,
     },
-    /// Link every file (creating parents, replacing files that are not open),
-    /// all or nothing. The writer charges the net change in quota.
-    Import { files: Vec<(NormPath, FileRef)> },
+    /// Create every directory in `dirs` (and its parents), then link every
+    /// file (creating parents; an existing file is replaced if it is not
+    /// open, kept, or an error, as `on_file` says), all or nothing. The
+    /// writer charges the net change in quota.
+    Import {
+        files: Vec<(NormPath, FileRef)>,
+        dirs: Vec<NormPath>,
+        on_file: OnFileExists,
+    },
+}
+
+/// What `Import` does with a file that already exists at a path it imports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnFileExists {
+    /// Replace it (`import_tree`).
+    Replace,
+    /// Keep it and leave the imported file out.
+    Keep,
+    /// Fail with `AlreadyExists`, changing nothing.
+    Fail,
 }
 
 /// What `CreateFile` does when something is already at the path.
@@ -55,6 +72,8 @@ pub(crate) enum OnExists {
 #[derive(Debug)]
 pub(crate) enum Outcome {
     Done,
+    /// `Import` linked this many files.
+    Imported(u64),
     /// `CreateFile` with [`OnExists::Report`] found a file at the path.
     Exists,
 }

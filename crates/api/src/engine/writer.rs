@@ -19,7 +19,7 @@ use std::fmt;
 
 use dmemfs_core_tree::{NodeRef, NormPath, Tree, TreeError};
 
-use super::{Mutation, OnExists, Outcome};
+use super::{Mutation, OnExists, OnFileExists, Outcome};
 use crate::node::FileRef;
 use crate::sync::Arc;
 use crate::{Error, FsCore, Result};
@@ -145,10 +145,11 @@ impl TreeWriter {
                 self.core.ledger.add_chunks(chunks);
                 Outcome::Done
             }
-            Mutation::Import { files } => {
-                self.import(&mut next, &mut locks, files)?;
-                Outcome::Done
-            }
+            Mutation::Import {
+                files,
+                dirs,
+                on_file,
+            } => Outcome::Imported(self.import(&mut next, &mut locks, files, &dirs, on_file)?),
         };
         self.tree = next;
         self.changed = true;
@@ -168,14 +169,22 @@ impl TreeWriter {
         Err(err.into())
     }
 
-    /// Links every imported file into `next`, charging the net quota change.
+    /// Creates the imported directories and links every imported file into
+    /// `next`, charging the net quota change. Returns how many files it
+    /// linked.
     fn import(
         &mut self,
         next: &mut Tree<FileRef>,
         locks: &mut HeldLocks,
         files: Vec<(NormPath, FileRef)>,
-    ) -> Result<()> {
+        dirs: &[NormPath],
+        on_file: OnFileExists,
+    ) -> Result<u64> {
+        for dir in dirs {
+            next.create_dir_all(dir)?;
+        }
         let mut replaced: Vec<FileRef> = Vec::new();
+        let mut linked: Vec<&FileRef> = Vec::with_capacity(files.len());
         for (path, file) in &files {
             if path.is_root() {
                 return Err(Error::invalid(
@@ -186,6 +195,12 @@ impl TreeWriter {
             match next.lookup(path) {
                 Ok(NodeRef::Dir { .. }) => {
                     return Err(Error::IsADirectory {
+                        path: path.to_string(),
+                    })
+                }
+                Ok(NodeRef::File(_)) if on_file == OnFileExists::Keep => continue,
+                Ok(NodeRef::File(_)) if on_file == OnFileExists::Fail => {
+                    return Err(Error::AlreadyExists {
                         path: path.to_string(),
                     })
                 }
@@ -203,8 +218,9 @@ impl TreeWriter {
                 }
                 Err(e) => return Err(e.into()),
             }
+            linked.push(file);
         }
-        let new_charge: u64 = files.iter().map(|(_, f)| f.storage.charge()).sum();
+        let new_charge: u64 = linked.iter().map(|f| f.storage.charge()).sum();
         let old_charge: u64 = replaced.iter().map(|f| f.storage.charge()).sum();
         let added_nodes = self.settle_nodes(next)?;
         if new_charge > old_charge {
@@ -216,12 +232,12 @@ impl TreeWriter {
             self.core.ledger.release(old_charge - new_charge);
         }
         let ledger = &self.core.ledger;
-        ledger.add_chunks(files.iter().map(|(_, f)| f.storage.chunk_count()).sum());
+        ledger.add_chunks(linked.iter().map(|f| f.storage.chunk_count()).sum());
         for old in &replaced {
             ledger.remove_chunks(old.storage.chunk_count());
             self.unlink(old, false);
         }
-        Ok(())
+        Ok(linked.len() as u64)
     }
 
     /// Moves the node counter from the working tree's count to `next`'s,
