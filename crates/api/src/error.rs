@@ -112,6 +112,14 @@ pub enum Error {
     /// The filesystem's writer thread is gone; no structural change can be made.
     #[error("the filesystem's writer thread has stopped")]
     EngineStopped,
+    /// An operation panicked inside the filesystem (a bug). It was rolled
+    /// back: the tree, the quota ledger and every lock are as they were, and
+    /// the filesystem goes on working.
+    #[error("internal error in {operation}: it panicked and was rolled back")]
+    Internal {
+        /// The operation that panicked.
+        operation: String,
+    },
 }
 
 impl Error {
@@ -132,6 +140,7 @@ impl Error {
             Error::InvalidData { .. } => ErrorKind::InvalidData,
             Error::OutOfMemory { .. } => ErrorKind::OutOfMemory,
             Error::EngineStopped => ErrorKind::BrokenPipe,
+            Error::Internal { .. } => ErrorKind::Other,
         }
     }
 

@@ -78,7 +78,7 @@ impl MemoryFileSystem {
         self.inner.concurrency
     }
 
-    fn core(&self) -> &Arc<FsCore> {
+    pub(crate) fn core(&self) -> &Arc<FsCore> {
         &self.inner.core
     }
 
