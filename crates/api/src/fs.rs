@@ -165,8 +165,11 @@ impl MemoryFileSystem {
         mode: OpenMode,
         preallocate: u64,
     ) -> Result<Option<FileHandle>> {
+        // Quota first: a preallocation the quota cannot hold is refused
+        // before its zeros are allocated.
+        let charge = self.reserve_for(preallocate)?;
         let content = zeros(path, preallocate)?;
-        let (file, charge) = self.new_file(path, content, true, preallocate > 0)?;
+        let file = self.new_node(path, content, true, preallocate > 0)?;
         let on_exists = if mode == OpenMode::CreateNew {
             OnExists::Fail
         } else {
@@ -188,30 +191,34 @@ impl MemoryFileSystem {
         }
     }
 
-    /// A new file node holding `content`, and the reservation paying for it.
-    /// `written` marks it dirty with generation 1 when it has content.
-    fn new_file(
+    /// Reserves what a new file of `len` bytes stored in one piece costs.
+    fn reserve_for(&self, len: u64) -> Result<dmemfs_quota::QuotaReservation> {
+        let config = self.core().storage;
+        Ok(self
+            .core()
+            .ledger
+            .reserve(FileStorage::charge_for(config, len))?)
+    }
+
+    /// A new file node holding `content`, paid for by a reservation of
+    /// [`MemoryFileSystem::reserve_for`] its length. `written` marks it
+    /// dirty with generation 1 when it has content.
+    fn new_node(
         &self,
         path: &NormPath,
         content: Bytes,
         write_locked: bool,
         written: bool,
-    ) -> Result<(FileRef, dmemfs_quota::QuotaReservation)> {
-        let config = self.core().storage;
-        let charge = self
-            .core()
-            .ledger
-            .reserve(FileStorage::charge_for(config, content.len() as u64))?;
+    ) -> Result<FileRef> {
         let has_content = !content.is_empty();
-        let storage = FileStorage::from_bytes(config, content)
+        let storage = FileStorage::from_bytes(self.core().storage, content)
             .map_err(|e| Error::from_storage(path.as_str(), e))?;
-        let file = FileNode::new(NewFile {
+        Ok(FileNode::new(NewFile {
             storage,
             write_locked,
             generation: u64::from(written && has_content),
             dirty: written,
-        });
-        Ok((file, charge))
+        }))
     }
 
     /// Whether `file` is still the file at `path` in the current snapshot.
@@ -287,13 +294,16 @@ impl MemoryFileSystem {
     pub fn copy(&self, src: &str, dst: &str) -> Result<()> {
         let src = parse(src)?;
         let dst = parse(dst)?;
-        let content = self.read_locked(&src)?.0.content();
+        let source = self.read_locked(&src)?;
         if self.snapshot().get(&dst).is_some() {
             return Err(Error::AlreadyExists {
                 path: dst.to_string(),
             });
         }
-        let (file, charge) = self.new_file(&dst, content, false, true)?;
+        let charge = self.reserve_for(source.0.storage.len())?;
+        let content = source.0.content();
+        drop(source);
+        let file = self.new_node(&dst, content, false, true)?;
         self.apply(Mutation::CreateFile {
             path: dst,
             file,
@@ -599,9 +609,10 @@ impl MemoryFileSystem {
                     return handle.replace_content(data);
                 }
                 Err(Error::NotFound { .. }) => {
+                    let charge = self.reserve_for(data.len() as u64)?;
                     let content = copy_to_bytes(&path, data)?;
                     let written = !data.is_empty();
-                    let (file, charge) = self.new_file(&path, content, false, written)?;
+                    let file = self.new_node(&path, content, false, written)?;
                     match self.apply(Mutation::CreateFile {
                         path: path.clone(),
                         file,
