@@ -1026,6 +1026,11 @@ mod tests {
             append(2000);
             s.truncate(s.len() / 3, &ledger).expect("shrink");
             append(2000);
+            // On a loaded machine the readers may not have been scheduled
+            // yet: let at least one check run before stopping them.
+            while checks.load(Ordering::Relaxed) == 0 {
+                std::thread::yield_now();
+            }
             done.store(1, Ordering::Release);
         });
         assert!(checks.load(Ordering::Relaxed) > 0);
