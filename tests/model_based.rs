@@ -101,17 +101,32 @@ fn io_r<T>(r: io::Result<T>, f: impl FnOnce(T) -> Out) -> R {
 // ---------------------------------------------------------------------------
 
 /// A path: components from a small alphabet, written in one of several
-/// styles, some of them invalid.
+/// styles, some of them invalid; or (`pick`) one of the nodes that exist
+/// when the step runs, so operations on existing files and directories are
+/// frequent.
 #[derive(Clone, Debug)]
 struct P {
     comps: Vec<u8>,
     style: u8,
+    pick: Option<u8>,
 }
 
 const NAMES: [&str; 3] = ["a", "b", "c"];
 
 impl P {
-    fn render(&self) -> String {
+    fn render(&self, m: &Model) -> String {
+        if let Some(k) = self.pick {
+            let nodes: Vec<&String> = m
+                .dirs
+                .iter()
+                .filter(|d| d.as_str() != "/")
+                .chain(m.files.keys())
+                .collect();
+            return match nodes.len() {
+                0 => "/".to_owned(),
+                n => nodes[k as usize % n].clone(),
+            };
+        }
         let names: Vec<&str> = self.comps.iter().map(|&c| NAMES[c as usize]).collect();
         let plain = format!("/{}", names.join("/"));
         match self.style {
@@ -137,8 +152,18 @@ fn path() -> impl Strategy<Value = P> {
         4 => prop::collection::vec(0u8..3, 2..=2),
         1 => prop::collection::vec(0u8..3, 3..=3),
     ];
-    (comps, prop_oneof![12 => 0u8..=10, 1 => 11u8..=13])
-        .prop_map(|(comps, style)| P { comps, style })
+    let generated =
+        (comps, prop_oneof![12 => 0u8..=10, 1 => 11u8..=13]).prop_map(|(comps, style)| P {
+            comps,
+            style,
+            pick: None,
+        });
+    let picked = any::<u8>().prop_map(|k| P {
+        comps: Vec::new(),
+        style: 0,
+        pick: Some(k),
+    });
+    prop_oneof![3 => generated, 2 => picked]
 }
 
 /// Content: `Len` bytes, or just what fits in the free quota (plus `delta`).
@@ -1354,7 +1379,7 @@ fn open_both(
     mode: OpenMode,
     preallocate: u64,
 ) -> (R, R, Option<(dmemfs::FileHandle, MHandle)>) {
-    let raw = p.render();
+    let raw = p.render(&w.model);
     let opts = OpenOptions::new().preallocate(preallocate);
     let got = w.fs.open_with(&raw, mode, opts);
     let want = w.model.open(&raw, mode, preallocate);
@@ -1384,29 +1409,29 @@ fn step(w: &mut World, op: &Op) -> (R, R) {
     match op {
         Op::Write(p, d) => {
             let data = m.resolve(d);
-            let raw = p.render();
+            let raw = p.render(m);
             (
                 fs_r(fs.write(&raw, &data), |()| Out::Unit),
                 m.write(&raw, data),
             )
         }
         Op::Mkdir(p, exist_ok) => {
-            let raw = p.render();
+            let raw = p.render(m);
             (
                 fs_r(fs.mkdir(&raw, *exist_ok), |()| Out::Unit),
                 m.mkdir(&raw, *exist_ok),
             )
         }
         Op::Remove(p) => {
-            let raw = p.render();
+            let raw = p.render(m);
             (fs_r(fs.remove(&raw), |()| Out::Unit), m.remove(&raw))
         }
         Op::Rmtree(p) => {
-            let raw = p.render();
+            let raw = p.render(m);
             (fs_r(fs.rmtree(&raw), |()| Out::Unit), m.rmtree(&raw))
         }
         Op::Rename(s, d, create_parents) => {
-            let (s, d) = (s.render(), d.render());
+            let (s, d) = (s.render(m), d.render(m));
             let got = if *create_parents {
                 fs.move_path(&s, &d)
             } else {
@@ -1415,11 +1440,11 @@ fn step(w: &mut World, op: &Op) -> (R, R) {
             (fs_r(got, |()| Out::Unit), m.rename(&s, &d, *create_parents))
         }
         Op::Copy(s, d) => {
-            let (s, d) = (s.render(), d.render());
+            let (s, d) = (s.render(m), d.render(m));
             (fs_r(fs.copy(&s, &d), |()| Out::Unit), m.copy(&s, &d))
         }
         Op::CopyTree(s, d) => {
-            let (s, d) = (s.render(), d.render());
+            let (s, d) = (s.render(m), d.render(m));
             (
                 fs_r(fs.copy_tree(&s, &d), |()| Out::Unit),
                 m.copy_tree(&s, &d),
@@ -1428,56 +1453,56 @@ fn step(w: &mut World, op: &Op) -> (R, R) {
         Op::Import(items) => {
             let items: Vec<(String, Vec<u8>)> = items
                 .iter()
-                .map(|(p, d)| (p.render(), m.resolve(d)))
+                .map(|(p, d)| (p.render(m), m.resolve(d)))
                 .collect();
             let got = fs.import_tree(items.clone());
             (fs_r(got, |()| Out::Unit), m.import(items))
         }
         Op::Read(p) => {
-            let raw = p.render();
+            let raw = p.render(m);
             (
                 fs_r(fs.read(&raw), Out::Bytes),
                 m.read(&raw).map(Out::Bytes),
             )
         }
         Op::ReadToString(p) => {
-            let raw = p.render();
+            let raw = p.render(m);
             (
                 fs_r(fs.read_to_string(&raw), |s| Out::Bytes(s.into_bytes())),
                 m.read_to_string(&raw),
             )
         }
         Op::ExportBytes(p, max) => {
-            let raw = p.render();
+            let raw = p.render(m);
             (
                 fs_r(fs.export_bytes(&raw, *max), |b| Out::Bytes(b.to_vec())),
                 m.export_bytes(&raw, *max),
             )
         }
         Op::ExportTree(p, only_dirty) => {
-            let raw = p.render();
+            let raw = p.render(m);
             let got = fs_r(fs.export_tree(&raw, *only_dirty), |map| {
                 Out::Files(map.into_iter().map(|(k, v)| (k, v.to_vec())).collect())
             });
             (got, m.export_tree(&raw, *only_dirty))
         }
         Op::Listdir(p) => {
-            let raw = p.render();
+            let raw = p.render(m);
             (fs_r(fs.listdir(&raw), Out::Names), m.listdir(&raw))
         }
         Op::Stat(p) => {
-            let raw = p.render();
+            let raw = p.render(m);
             (
                 fs_r(fs.stat(&raw), |s| Out::Stat(s.size, s.generation, s.is_dir)),
                 m.stat(&raw),
             )
         }
         Op::GetSize(p) => {
-            let raw = p.render();
+            let raw = p.render(m);
             (fs_r(fs.get_size(&raw), Out::Num), m.get_size(&raw))
         }
         Op::Probe(p) => {
-            let raw = p.render();
+            let raw = p.render(m);
             (
                 Ok(Out::Probe(
                     fs.exists(&raw),
@@ -1488,7 +1513,7 @@ fn step(w: &mut World, op: &Op) -> (R, R) {
             )
         }
         Op::Walk(p) => {
-            let raw = p.render();
+            let raw = p.render(m);
             (
                 fs_r(fs.walk(&raw), |it| Out::Walk(it.collect())),
                 m.walk(&raw),
