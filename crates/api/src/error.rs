@@ -101,7 +101,8 @@ pub enum Error {
         /// What is wrong with the content.
         reason: String,
     },
-    /// The allocator refused memory that the quota allowed.
+    /// The allocator refused memory that the quota allowed, or a copy of a
+    /// file's content that a copy, read or export needed.
     #[error("out of memory: could not allocate {bytes} bytes for {path}")]
     OutOfMemory {
         /// The file being written.

@@ -301,7 +301,7 @@ impl MemoryFileSystem {
             });
         }
         let charge = self.reserve_for(source.0.storage.len())?;
-        let content = source.0.content();
+        let content = source.0.content(dst.as_str())?;
         drop(source);
         let file = self.new_node(&dst, content, false, true)?;
         self.apply(Mutation::CreateFile {
@@ -344,7 +344,7 @@ impl MemoryFileSystem {
             if source.lock.read(timeout).is_err() {
                 return Err(would_block(&src, timeout));
             }
-            let content = ReadHold(source).0.content();
+            let content = ReadHold(source).0.content(dst.as_str())?;
             let storage = FileStorage::from_bytes(config, content)
                 .map_err(|e| Error::from_storage(dst.as_str(), e))?;
             Ok(FileNode::new(NewFile {
@@ -536,7 +536,7 @@ impl MemoryFileSystem {
                 ));
             }
         }
-        Ok(hold.0.content())
+        hold.0.content(path.as_str())
     }
 
     /// Every file at or below `prefix` (none if it does not exist), each read
@@ -573,7 +573,9 @@ impl MemoryFileSystem {
     pub fn read(&self, path: &str) -> Result<Vec<u8>> {
         let path = parse(path)?;
         let hold = self.read_locked(&path)?;
-        Ok(hold.0.content().to_vec())
+        let content = hold.0.content(path.as_str())?;
+        drop(hold);
+        try_to_vec(&path, content)
     }
 
     /// A file's content as UTF-8 text (`InvalidData` if it is not).
@@ -674,6 +676,23 @@ pub(crate) fn zeros_for(path: &str, len: u64) -> Result<Bytes> {
     v.try_reserve_exact(n).map_err(|_| oom())?;
     v.resize(n, 0);
     Ok(Bytes::from(v))
+}
+
+/// `content` as a `Vec`: its own memory when nothing else holds it, else a
+/// copy, or `OutOfMemory` instead of an abort.
+fn try_to_vec(path: &NormPath, content: Bytes) -> Result<Vec<u8>> {
+    let content = match content.try_into_mut() {
+        Ok(unique) => return Ok(unique.into()),
+        Err(shared) => shared,
+    };
+    let mut v: Vec<u8> = Vec::new();
+    v.try_reserve_exact(content.len())
+        .map_err(|_| Error::OutOfMemory {
+            path: path.to_string(),
+            bytes: content.len() as u64,
+        })?;
+    v.extend_from_slice(&content);
+    Ok(v)
 }
 
 fn copy_to_bytes(path: &NormPath, data: &[u8]) -> Result<Bytes> {

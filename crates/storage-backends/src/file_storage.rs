@@ -243,6 +243,16 @@ impl FileStorage {
         }
     }
 
+    /// Like [`FileStorage::to_bytes`], but a copy the allocator refuses is
+    /// [`StorageError::AllocationFailed`] instead of an abort: for copies
+    /// that become stored data, and for reads of files of any size.
+    pub fn try_to_bytes(&self) -> Result<Bytes, StorageError> {
+        match &**self.state.load() {
+            Backend::Sequential(list) => list.try_to_bytes(),
+            Backend::RandomAccess(b) => b.try_to_bytes(),
+        }
+    }
+
     /// Writes `data` at `offset` and returns `data.len()`, charging `ledger`
     /// for the bytes (and chunk overhead) it adds.
     ///
