@@ -22,7 +22,7 @@ use std::thread;
 use std::time::Duration;
 
 use common::*;
-use dmemfs::{Bytes, MemoryFileSystem, OpenMode, StorageKind};
+use dmemfs::{fault, Bytes, Error, MemoryFileSystem, OpenMode, StorageKind};
 
 const THREADS: usize = 4;
 /// Operations per thread: three per case of `DMEMFS_PROPTEST_CASES`
@@ -100,35 +100,40 @@ impl Rng {
     }
 }
 
-/// Errors a racing operation may legitimately get.
-#[track_caller]
-fn allowed<T>(r: dmemfs::Result<T>) -> Option<T> {
-    match r {
-        Ok(v) => Some(v),
-        Err(e) => {
-            assert!(
-                matches!(
-                    e.kind(),
-                    ErrorKind::NotFound
-                        | ErrorKind::AlreadyExists
-                        | ErrorKind::ResourceBusy
-                        | ErrorKind::WouldBlock
-                        | ErrorKind::NotADirectory
-                        | ErrorKind::IsADirectory
-                ),
-                "unexpected error under contention: {e:?}"
-            );
-            None
-        }
-    }
-}
-
 struct Shared {
     fs: MemoryFileSystem,
     written: Mutex<HashSet<(usize, u64)>>,
+    /// Threads now and then make the next mutation (anyone's) panic.
+    inject_panics: bool,
 }
 
 impl Shared {
+    /// Errors a racing operation may legitimately get (and `Internal` when
+    /// panics are injected).
+    #[track_caller]
+    fn allowed<T>(&self, r: dmemfs::Result<T>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let injected = self.inject_panics && matches!(e, Error::Internal { .. });
+                assert!(
+                    injected
+                        || matches!(
+                            e.kind(),
+                            ErrorKind::NotFound
+                                | ErrorKind::AlreadyExists
+                                | ErrorKind::ResourceBusy
+                                | ErrorKind::WouldBlock
+                                | ErrorKind::NotADirectory
+                                | ErrorKind::IsADirectory
+                        ),
+                    "unexpected error under contention: {e:?}"
+                );
+                None
+            }
+        }
+    }
+
     /// Registers a version before it becomes visible.
     fn new_content(&self, t: usize, seq: &mut u64, len: usize) -> Vec<u8> {
         *seq += 1;
@@ -137,7 +142,7 @@ impl Shared {
     }
 
     fn check_read(&self, path: &str) {
-        if let Some(data) = allowed(self.fs.read(path)) {
+        if let Some(data) = self.allowed(self.fs.read(path)) {
             validate(path, &data, &self.written);
         }
     }
@@ -148,10 +153,14 @@ fn worker(shared: &Shared, t: usize, ops: usize) {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((t as u64 + 1) * 0x1234_5678));
     let mut seq = 0u64;
     let own = format!("/t{t}");
-    fs.mkdir(&own, true).unwrap();
+    // Retried: an injected panic may hit it.
+    while shared.allowed(fs.mkdir(&own, true)).is_none() {}
     let own_file = |rng: &mut Rng| format!("{own}/d{}/f{}", rng.below(3), rng.below(4));
     let shared_file = |rng: &mut Rng| format!("/shared/f{}", rng.below(6));
     for _ in 0..ops {
+        if shared.inject_panics && rng.below(40) == 0 {
+            fault::panic_on_next_mutation(fs);
+        }
         let len = match rng.below(10) {
             0 => 0,
             1..=7 => rng.below(300) as usize,
@@ -160,9 +169,9 @@ fn worker(shared: &Shared, t: usize, ops: usize) {
         match rng.below(12) {
             0 | 1 => {
                 let path = own_file(&mut rng);
-                allowed(fs.mkdir(&path[..path.rfind('/').unwrap()], true));
+                shared.allowed(fs.mkdir(&path[..path.rfind('/').unwrap()], true));
                 let data = shared.new_content(t, &mut seq, len);
-                allowed(fs.write(&path, &data));
+                shared.allowed(fs.write(&path, &data));
             }
             2 => {
                 // Whole content through a handle, in pieces.
@@ -172,7 +181,8 @@ fn worker(shared: &Shared, t: usize, ops: usize) {
                     shared_file(&mut rng)
                 };
                 let data = shared.new_content(t, &mut seq, len);
-                if let Some(mut h) = allowed(fs.open_with(&path, OpenMode::Write, patient())) {
+                if let Some(mut h) = shared.allowed(fs.open_with(&path, OpenMode::Write, patient()))
+                {
                     let cut = data.len() / 3;
                     h.write_all(&data[..cut]).unwrap();
                     h.write_bytes(Bytes::copy_from_slice(&data[cut..2 * cut]))
@@ -184,7 +194,9 @@ fn worker(shared: &Shared, t: usize, ops: usize) {
                 // Rewrite in place through ReadWrite: promotes an Auto file.
                 let path = shared_file(&mut rng);
                 let data = shared.new_content(t, &mut seq, len);
-                if let Some(mut h) = allowed(fs.open_with(&path, OpenMode::ReadWrite, patient())) {
+                if let Some(mut h) =
+                    shared.allowed(fs.open_with(&path, OpenMode::ReadWrite, patient()))
+                {
                     h.write_all(&data).unwrap();
                     let end = h.tell();
                     h.truncate(Some(end)).unwrap();
@@ -208,10 +220,10 @@ fn worker(shared: &Shared, t: usize, ops: usize) {
                 } else {
                     (shared_file(&mut rng), own_file(&mut rng))
                 };
-                allowed(fs.move_path(&src, &dst));
+                shared.allowed(fs.move_path(&src, &dst));
             }
             7 => {
-                allowed(fs.copy(&shared_file(&mut rng), &own_file(&mut rng)));
+                shared.allowed(fs.copy(&shared_file(&mut rng), &own_file(&mut rng)));
             }
             8 => {
                 let path = if rng.below(2) == 0 {
@@ -219,7 +231,7 @@ fn worker(shared: &Shared, t: usize, ops: usize) {
                 } else {
                     shared_file(&mut rng)
                 };
-                allowed(fs.remove(&path));
+                shared.allowed(fs.remove(&path));
             }
             9 => {
                 let items: Vec<(String, Vec<u8>)> = (0..3)
@@ -228,14 +240,14 @@ fn worker(shared: &Shared, t: usize, ops: usize) {
                         (own_file(&mut rng), shared.new_content(t, &mut seq, len))
                     })
                     .collect();
-                allowed(fs.import_tree(items));
+                shared.allowed(fs.import_tree(items));
             }
             10 => {
                 let dst = format!("/shared/c{}", rng.below(3));
                 if rng.below(2) == 0 {
-                    allowed(fs.copy_tree(&format!("{own}/d{}", rng.below(3)), &dst));
+                    shared.allowed(fs.copy_tree(&format!("{own}/d{}", rng.below(3)), &dst));
                 } else {
-                    allowed(fs.rmtree(&dst));
+                    shared.allowed(fs.rmtree(&dst));
                 }
             }
             _ => {
@@ -258,17 +270,27 @@ fn worker(shared: &Shared, t: usize, ops: usize) {
     }
 }
 
-both_strategies!(history_auto_storage, history_random_access_storage);
+both_strategies!(
+    history_auto_storage,
+    history_random_access_storage,
+    history_with_injected_panics,
+);
 
 fn history_auto_storage(ctx: Ctx) {
-    history(ctx, StorageKind::Auto);
+    history(ctx, StorageKind::Auto, false);
 }
 
 fn history_random_access_storage(ctx: Ctx) {
-    history(ctx, StorageKind::RandomAccess);
+    history(ctx, StorageKind::RandomAccess, false);
 }
 
-fn history(ctx: Ctx, kind: StorageKind) {
+/// The same history while threads keep making the next mutation panic:
+/// the panicking ones fail with `Internal` and leave no trace.
+fn history_with_injected_panics(ctx: Ctx) {
+    history(ctx, StorageKind::Auto, true);
+}
+
+fn history(ctx: Ctx, kind: StorageKind, inject_panics: bool) {
     let fs = ctx.fs_with(|b| {
         b.default_storage(kind)
             .default_lock_timeout(Some(Duration::from_secs(5)))
@@ -277,6 +299,7 @@ fn history(ctx: Ctx, kind: StorageKind) {
     let shared = Arc::new(Shared {
         fs: fs.clone(),
         written: Mutex::new(HashSet::new()),
+        inject_panics,
     });
     let ops = ops_per_thread();
     let barrier = Arc::new(Barrier::new(THREADS));
@@ -314,9 +337,10 @@ fn history(ctx: Ctx, kind: StorageKind) {
             assert!(s.chunk_count <= bytes, "at most one chunk per byte");
         }
     }
-    // Cleanup returns it to zero.
+    // Cleanup returns it to zero (retrying a removal that meets a panic
+    // armed after the last mutation).
     for name in fs.listdir("/").unwrap() {
-        fs.rmtree(&format!("/{name}")).unwrap();
+        while shared.allowed(fs.rmtree(&format!("/{name}"))).is_none() {}
     }
     let s = fs.stats();
     assert_eq!(
