@@ -203,6 +203,8 @@ impl FsBuilder {
             published: Published::from_pointee(Tree::new()),
             storage: self.storage,
             default_lock_timeout: self.default_lock_timeout,
+            #[cfg(feature = "fault-injection")]
+            faults: crate::fault::Faults::default(),
         });
         MemoryFileSystem::start(core, self.concurrency)
     }

@@ -101,7 +101,8 @@ pub enum Error {
         /// What is wrong with the content.
         reason: String,
     },
-    /// The allocator refused memory that the quota allowed.
+    /// The allocator refused memory that the quota allowed, or a copy of a
+    /// file's content that a copy, read or export needed.
     #[error("out of memory: could not allocate {bytes} bytes for {path}")]
     OutOfMemory {
         /// The file being written.
@@ -122,6 +123,14 @@ pub enum Error {
     /// The filesystem's writer thread is gone; no structural change can be made.
     #[error("the filesystem's writer thread has stopped")]
     EngineStopped,
+    /// An operation panicked inside the filesystem (a bug). It was rolled
+    /// back: the tree, the quota ledger and every lock are as they were, and
+    /// the filesystem goes on working.
+    #[error("internal error in {operation}: it panicked and was rolled back")]
+    Internal {
+        /// The operation that panicked.
+        operation: String,
+    },
     /// An archive entry was refused: it would land outside the destination,
     /// or it is a kind of node the filesystem does not hold (links, devices).
     #[error("unsafe archive entry {entry:?}: {reason}")]
@@ -212,6 +221,7 @@ impl Error {
                 ErrorKind::InvalidData
             }
             Error::Io { kind, .. } => *kind,
+            Error::Internal { .. } => ErrorKind::Other,
         }
     }
 

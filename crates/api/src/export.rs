@@ -56,10 +56,16 @@ impl Iterator for ExportIter {
                 self.files = Vec::new().into_iter();
                 return None;
             }
-            let content = (!file.is_unlinked()).then(|| file.content());
+            let content = (!file.is_unlinked()).then(|| file.content(&path));
             file.lock.unlock_read();
-            if let Some(content) = content {
-                return Some((path, content));
+            match content {
+                Some(Ok(content)) => return Some((path, content)),
+                Some(Err(e)) => {
+                    self.error = Some(e);
+                    self.files = Vec::new().into_iter();
+                    return None;
+                }
+                None => {}
             }
         }
     }

@@ -164,8 +164,11 @@ impl MemoryFileSystem {
         mode: OpenMode,
         preallocate: u64,
     ) -> Result<Option<FileHandle>> {
+        // Quota first: a preallocation the quota cannot hold is refused
+        // before its zeros are allocated.
+        let charge = self.reserve_for(preallocate)?;
         let content = zeros(path, preallocate)?;
-        let (file, charge) = self.new_file(path, content, true, preallocate > 0)?;
+        let file = self.new_node(path, content, true, preallocate > 0)?;
         let on_exists = if mode == OpenMode::CreateNew {
             OnExists::Fail
         } else {
@@ -187,30 +190,34 @@ impl MemoryFileSystem {
         }
     }
 
-    /// A new file node holding `content`, and the reservation paying for it.
-    /// `written` marks it dirty with generation 1 when it has content.
-    fn new_file(
+    /// Reserves what a new file of `len` bytes stored in one piece costs.
+    fn reserve_for(&self, len: u64) -> Result<dmemfs_quota::QuotaReservation> {
+        let config = self.core().storage;
+        Ok(self
+            .core()
+            .ledger
+            .reserve(FileStorage::charge_for(config, len))?)
+    }
+
+    /// A new file node holding `content`, paid for by a reservation of
+    /// [`MemoryFileSystem::reserve_for`] its length. `written` marks it
+    /// dirty with generation 1 when it has content.
+    fn new_node(
         &self,
         path: &NormPath,
         content: Bytes,
         write_locked: bool,
         written: bool,
-    ) -> Result<(FileRef, dmemfs_quota::QuotaReservation)> {
-        let config = self.core().storage;
-        let charge = self
-            .core()
-            .ledger
-            .reserve(FileStorage::charge_for(config, content.len() as u64))?;
+    ) -> Result<FileRef> {
         let has_content = !content.is_empty();
-        let storage = FileStorage::from_bytes(config, content)
+        let storage = FileStorage::from_bytes(self.core().storage, content)
             .map_err(|e| Error::from_storage(path.as_str(), e))?;
-        let file = FileNode::new(NewFile {
+        Ok(FileNode::new(NewFile {
             storage,
             write_locked,
             generation: u64::from(written && has_content),
             dirty: written,
-        });
-        Ok((file, charge))
+        }))
     }
 
     /// Whether `file` is still the file at `path` in the current snapshot.
@@ -291,13 +298,16 @@ impl MemoryFileSystem {
     pub fn copy(&self, src: &str, dst: &str) -> Result<()> {
         let src = parse(src)?;
         let dst = parse(dst)?;
-        let content = self.read_locked(&src)?.0.content();
+        let source = self.read_locked(&src)?;
         if self.snapshot().get(&dst).is_some() {
             return Err(Error::AlreadyExists {
                 path: dst.to_string(),
             });
         }
-        let (file, charge) = self.new_file(&dst, content, false, true)?;
+        let charge = self.reserve_for(source.0.storage.len())?;
+        let content = source.0.content(dst.as_str())?;
+        drop(source);
+        let file = self.new_node(&dst, content, false, true)?;
         self.apply(Mutation::CreateFile {
             path: dst,
             file,
@@ -338,7 +348,7 @@ impl MemoryFileSystem {
             if source.lock.read(timeout).is_err() {
                 return Err(would_block(&src, timeout));
             }
-            let content = ReadHold(source).0.content();
+            let content = ReadHold(source).0.content(dst.as_str())?;
             let storage = FileStorage::from_bytes(config, content)
                 .map_err(|e| Error::from_storage(dst.as_str(), e))?;
             Ok(FileNode::new(NewFile {
@@ -563,7 +573,7 @@ impl MemoryFileSystem {
                 ));
             }
         }
-        Ok(hold.0.content())
+        hold.0.content(path.as_str())
     }
 
     /// Every file at or below `prefix` (none if it does not exist), each read
@@ -600,7 +610,9 @@ impl MemoryFileSystem {
     pub fn read(&self, path: &str) -> Result<Vec<u8>> {
         let path = parse(path)?;
         let hold = self.read_locked(&path)?;
-        Ok(hold.0.content().to_vec())
+        let content = hold.0.content(path.as_str())?;
+        drop(hold);
+        try_to_vec(&path, content)
     }
 
     /// A file's content as UTF-8 text (`InvalidData` if it is not).
@@ -636,9 +648,10 @@ impl MemoryFileSystem {
                     return handle.replace_content(data);
                 }
                 Err(Error::NotFound { .. }) => {
+                    let charge = self.reserve_for(data.len() as u64)?;
                     let content = copy_to_bytes(&path, data)?;
                     let written = !data.is_empty();
-                    let (file, charge) = self.new_file(&path, content, false, written)?;
+                    let file = self.new_node(&path, content, false, written)?;
                     match self.apply(Mutation::CreateFile {
                         path: path.clone(),
                         file,
@@ -700,6 +713,23 @@ pub(crate) fn zeros_for(path: &str, len: u64) -> Result<Bytes> {
     v.try_reserve_exact(n).map_err(|_| oom())?;
     v.resize(n, 0);
     Ok(Bytes::from(v))
+}
+
+/// `content` as a `Vec`: its own memory when nothing else holds it, else a
+/// copy, or `OutOfMemory` instead of an abort.
+fn try_to_vec(path: &NormPath, content: Bytes) -> Result<Vec<u8>> {
+    let content = match content.try_into_mut() {
+        Ok(unique) => return Ok(unique.into()),
+        Err(shared) => shared,
+    };
+    let mut v: Vec<u8> = Vec::new();
+    v.try_reserve_exact(content.len())
+        .map_err(|_| Error::OutOfMemory {
+            path: path.to_string(),
+            bytes: content.len() as u64,
+        })?;
+    v.extend_from_slice(&content);
+    Ok(v)
 }
 
 fn copy_to_bytes(path: &NormPath, data: &[u8]) -> Result<Bytes> {

@@ -18,6 +18,9 @@ pub(crate) struct FsCore {
     pub(crate) published: Published<Tree<FileRef>>,
     pub(crate) storage: StorageConfig,
     pub(crate) default_lock_timeout: Option<Duration>,
+    /// Failure injection points armed by tests.
+    #[cfg(feature = "fault-injection")]
+    pub(crate) faults: crate::fault::Faults,
 }
 
 impl fmt::Debug for FsCore {

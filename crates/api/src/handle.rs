@@ -192,7 +192,17 @@ impl FileHandle {
         if size <= len {
             return Ok(());
         }
-        let zeros = zeros_for(&self.path, size - len)?;
+        // Refused by the quota before the zeros are allocated; the storage
+        // reserves again (exactly) when it stores them.
+        let grow = size - len;
+        let cost = if self.node.storage.is_random_access() {
+            grow
+        } else {
+            grow.saturating_add(self.core.storage.chunk_overhead)
+        };
+        let room = self.core.ledger.reserve(cost)?;
+        let zeros = zeros_for(&self.path, grow)?;
+        drop(room);
         self.node
             .storage
             .write_bytes_at(len, zeros, &self.core.ledger)
@@ -203,7 +213,21 @@ impl FileHandle {
 
     /// Replaces the whole content in one step (`MemoryFileSystem::write`).
     pub(crate) fn replace_content(self, data: &[u8]) -> Result<()> {
+        // Refused by the quota before the copy is allocated; the storage
+        // reserves again (exactly) when it swaps the content in.
+        let len = data.len() as u64;
+        let storage = &self.node.storage;
+        let new_charge = if storage.is_random_access() {
+            len
+        } else {
+            dmemfs_storage_backends::FileStorage::charge_for(self.core.storage, len)
+        };
+        let room = self
+            .core
+            .ledger
+            .reserve(new_charge.saturating_sub(storage.charge()))?;
         let content = crate::fs::copy_to_bytes_for(&self.path, data)?;
+        drop(room);
         self.node
             .storage
             .replace(content, &self.core.ledger)

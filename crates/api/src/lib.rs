@@ -46,6 +46,9 @@ mod builder;
 mod engine;
 mod error;
 mod export;
+#[cfg(feature = "fault-injection")]
+#[doc(hidden)]
+pub mod fault;
 mod file_lock;
 mod fs;
 mod fs_core;

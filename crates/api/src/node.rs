@@ -102,10 +102,13 @@ impl FileNode {
         self.unlinked.load(Ordering::Acquire)
     }
 
-    /// The whole content, zero-copy when it is stored in one piece. The caller
-    /// holds a read (or the write) lock.
-    pub(crate) fn content(&self) -> Bytes {
-        self.storage.to_bytes()
+    /// The whole content, zero-copy when it is stored in one piece;
+    /// `OutOfMemory` (naming `path`) if a needed copy cannot be allocated.
+    /// The caller holds a read (or the write) lock.
+    pub(crate) fn content(&self, path: &str) -> crate::Result<Bytes> {
+        self.storage
+            .try_to_bytes()
+            .map_err(|e| crate::Error::from_storage(path, e))
     }
 }
 

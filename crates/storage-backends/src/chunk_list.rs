@@ -270,6 +270,23 @@ impl ChunkList {
         }
     }
 
+    /// Like [`ChunkList::to_bytes`], with the copy allocated by `try_reserve`:
+    /// an allocator refusal is an error, not an abort.
+    pub(crate) fn try_to_bytes(&self) -> Result<Bytes, StorageError> {
+        if self.count <= 1 {
+            return Ok(self.to_bytes());
+        }
+        let mut out = alloc::try_buffer(
+            self.len,
+            StorageError::TooLarge {
+                offset: 0,
+                len: self.len,
+            },
+        )?;
+        self.copy_into(&mut out);
+        Ok(Bytes::from(out))
+    }
+
     /// Appends every byte to `out`, which the caller has made room in.
     pub(crate) fn copy_into(&self, out: &mut Vec<u8>) {
         for c in self.chunks() {

@@ -243,6 +243,16 @@ impl FileStorage {
         }
     }
 
+    /// Like [`FileStorage::to_bytes`], but a copy the allocator refuses is
+    /// [`StorageError::AllocationFailed`] instead of an abort: for copies
+    /// that become stored data, and for reads of files of any size.
+    pub fn try_to_bytes(&self) -> Result<Bytes, StorageError> {
+        match &**self.state.load() {
+            Backend::Sequential(list) => list.try_to_bytes(),
+            Backend::RandomAccess(b) => b.try_to_bytes(),
+        }
+    }
+
     /// Writes `data` at `offset` and returns `data.len()`, charging `ledger`
     /// for the bytes (and chunk overhead) it adds.
     ///
@@ -1047,6 +1057,11 @@ mod tests {
             append(2000);
             s.truncate(s.len() / 3, &ledger).expect("shrink");
             append(2000);
+            // On a loaded machine the readers may not have been scheduled
+            // yet: let at least one check run before stopping them.
+            while checks.load(Ordering::Relaxed) == 0 {
+                std::thread::yield_now();
+            }
             done.store(1, Ordering::Release);
         });
         assert!(checks.load(Ordering::Relaxed) >= 4);

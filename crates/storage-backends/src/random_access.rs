@@ -51,6 +51,16 @@ impl RandomAccessBuffer {
         Bytes::copy_from_slice(&src[..src.len().min(max)])
     }
 
+    /// A copy of all the bytes, allocated by `try_reserve`: an allocator
+    /// refusal is an error, not an abort.
+    pub(crate) fn try_to_bytes(&self) -> Result<Bytes, StorageError> {
+        let data = read(&self.data);
+        let len = data.len() as u64;
+        let mut out = alloc::try_buffer(len, StorageError::TooLarge { offset: 0, len })?;
+        out.extend_from_slice(&data);
+        Ok(Bytes::from(out))
+    }
+
     /// A copy of all the bytes.
     pub(crate) fn to_bytes(&self) -> Bytes {
         Bytes::copy_from_slice(&read(&self.data))

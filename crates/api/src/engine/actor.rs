@@ -12,10 +12,13 @@
 //! thread costs more than that), then yields, then parks in `recv`: an idle
 //! filesystem burns no core.
 //!
-//! The thread ends when every sender is gone (the last `MemoryFileSystem`
-//! clone dropped); `ActorEngine`'s drop joins it. If the thread ever dies, its
-//! receiver and every pending reply sender drop with it, so callers get
-//! `EngineStopped` instead of waiting forever.
+//! A mutation that panics is caught inside the writer and answered with
+//! `Error::Internal`; the thread goes on. The thread ends when every sender
+//! is gone (the last `MemoryFileSystem` clone dropped); `ActorEngine`'s drop
+//! joins it. If the thread ever dies anyway, its receiver (with every queued
+//! request) and every pending reply sender drop with it, so pending callers
+//! get `EngineStopped` instead of waiting forever, and later ones get it from
+//! the closed channel.
 
 use std::time::Duration;
 
@@ -108,8 +111,11 @@ fn run(mut writer: TreeWriter, requests: Receiver<Request>) {
                 Err(_) => break,
             }
         }
+        // Outside any catch: a test can make the thread die here, before
+        // the batch changes anything.
+        writer.before_mutation();
         for Request { mutation, reply } in batch.drain(..) {
-            results.push((reply, writer.apply(mutation)));
+            results.push((reply, writer.apply_caught(mutation)));
         }
         writer.publish();
         for (reply, result) in results.drain(..) {
@@ -131,5 +137,59 @@ fn next_request(requests: &Receiver<Request>) -> Option<Request> {
         if !backoff.snooze() {
             return requests.recv();
         }
+    }
+}
+
+#[cfg(all(test, not(loom), feature = "fault-injection"))]
+mod tests {
+    use std::sync::Arc;
+
+    use dmemfs_core_tree::NormPath;
+
+    use super::*;
+    use crate::MemoryFileSystem;
+
+    fn mkdir(path: &str) -> Mutation {
+        Mutation::Mkdir {
+            path: NormPath::parse(path).expect("valid path"),
+            exist_ok: false,
+        }
+    }
+
+    #[test]
+    fn a_dying_writer_fails_every_pending_request_and_later_sends() {
+        let fs = MemoryFileSystem::new();
+        let writer = TreeWriter::new(Arc::clone(fs.core()));
+        crate::fault::kill_writer_on_next_mutation(&fs);
+        let (tx, rx) = channel::channel();
+        // Queued before the thread starts, so all are pending when it dies:
+        // some in its first batch, the rest still in the channel.
+        let answers: Vec<_> = (0..MAX_BATCH + 10)
+            .map(|i| {
+                let (reply, answer) = reply_slot();
+                let sent = tx.send(Request {
+                    mutation: mkdir(&format!("/q{i}")),
+                    reply,
+                });
+                assert!(sent.is_ok(), "the receiver is alive");
+                answer
+            })
+            .collect();
+        let thread = std::thread::spawn(move || run(writer, rx));
+        assert!(thread.join().is_err(), "the writer thread died");
+        for answer in answers {
+            assert!(
+                answer.recv(false).is_none(),
+                "a pending caller gets no reply"
+            );
+        }
+        let (reply, _answer) = reply_slot();
+        assert!(tx
+            .send(Request {
+                mutation: mkdir("/late"),
+                reply
+            })
+            .is_err());
+        assert!(!fs.exists("/q0"), "nothing was applied");
     }
 }

@@ -36,8 +36,11 @@ impl Engine {
         match self {
             Engine::Actor(actor) => actor.call(mutation),
             Engine::GlobalLock(writer) => {
+                // A panic escaping here poisons the lock, which `lock`
+                // ignores: the writer is left consistent.
                 let mut writer = lock(writer);
-                let outcome = writer.apply(mutation);
+                writer.before_mutation();
+                let outcome = writer.apply_caught(mutation);
                 writer.publish();
                 outcome
             }

@@ -58,6 +58,21 @@ pub(crate) enum OnFileExists {
     Fail,
 }
 
+impl Mutation {
+    /// The operation's name, for [`crate::Error::Internal`].
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Mutation::CreateFile { .. } => "create file",
+            Mutation::Mkdir { .. } => "mkdir",
+            Mutation::Remove { .. } => "remove",
+            Mutation::RemoveTree { .. } => "rmtree",
+            Mutation::Rename { .. } => "rename",
+            Mutation::Graft { .. } => "copy_tree",
+            Mutation::Import { .. } => "import_tree",
+        }
+    }
+}
+
 /// What `CreateFile` does when something is already at the path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OnExists {

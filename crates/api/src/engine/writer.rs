@@ -1,10 +1,15 @@
 //! The single writer of the tree.
 //!
 //! Invariants it keeps:
-//! - Each mutation is all or nothing: it is applied to a clone of the working
-//!   tree (O(1), the tree is persistent) and the clone replaces the working
-//!   tree only when every check has passed, so a failed mutation changes
-//!   neither the tree, the ledger, the node count nor any lock.
+//! - Each mutation is all or nothing. It is first *planned*: applied to a
+//!   clone of the working tree (O(1), the tree is persistent), with every
+//!   check made, the file locks it needs taken and its quota and node counts
+//!   reserved by guards that give them back when dropped. Only then is it
+//!   *committed*: the side effects on shared state (counters, ledger, unlinked
+//!   files) are made by straight-line code that cannot fail, and the clone
+//!   replaces the working tree. So a mutation that fails — or panics — while
+//!   being planned changes neither the tree, the ledger, the node count nor
+//!   any lock.
 //! - A file is unlinked, moved or replaced only while the writer holds its
 //!   write lock, taken with `try_write` (so the writer never waits on a file,
 //!   and a caller holding a file lock can safely wait for the writer). The
@@ -13,11 +18,15 @@
 //! - The ledger always equals what linked files are charged, plus live
 //!   reservations.
 //!
-//! Who calls: the actor thread, or a caller holding the global lock.
+//! Who calls: the actor thread, or a caller holding the global lock, both
+//! through [`TreeWriter::apply_caught`], which turns a panic into
+//! [`Error::Internal`].
 
 use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use dmemfs_core_tree::{NodeRef, NormPath, Tree, TreeError};
+use dmemfs_quota::QuotaReservation;
 
 use super::{Mutation, OnExists, OnFileExists, Outcome};
 use crate::node::FileRef;
@@ -66,10 +75,55 @@ impl TreeWriter {
         }
     }
 
-    pub(crate) fn apply(&mut self, mutation: Mutation) -> Result<Outcome> {
+    /// [`TreeWriter::apply`], with a panic caught and reported as
+    /// [`Error::Internal`]. A panic can only happen while the mutation is
+    /// planned, and unwinding drops the plan's guards, so the writer, the
+    /// tree, the ledger, the node count and every lock stay as they were and
+    /// the writer goes on serving.
+    pub(crate) fn apply_caught(&mut self, mutation: Mutation) -> Result<Outcome> {
+        let operation = mutation.name();
+        catch_unwind(AssertUnwindSafe(|| self.apply(mutation))).unwrap_or_else(|_| {
+            Err(Error::Internal {
+                operation: operation.to_owned(),
+            })
+        })
+    }
+
+    /// Test hook: panics, outside any `catch_unwind`, if a test asked the
+    /// writer to die on its next mutation.
+    pub(crate) fn before_mutation(&self) {
+        #[cfg(feature = "fault-injection")]
+        crate::fault::before_mutation(&self.core);
+    }
+
+    fn apply(&mut self, mutation: Mutation) -> Result<Outcome> {
         let mut next = self.tree.clone();
         let mut locks = HeldLocks::default();
-        let outcome = match mutation {
+        let mut effects = Effects::new(&self.core);
+        let (outcome, changed) = self.plan(mutation, &mut next, &mut locks, &mut effects)?;
+        // Everything that can fail or panic has run by here.
+        #[cfg(feature = "fault-injection")]
+        crate::fault::mutation_planned(&self.core);
+        effects.commit();
+        if changed {
+            self.tree = next;
+            self.changed = true;
+        }
+        self.held.append(&mut locks.files);
+        Ok(outcome)
+    }
+
+    /// Applies `mutation` to `next`, taking the locks it needs into `locks`
+    /// and recording its side effects in `effects`, without touching any
+    /// state outside them. Returns the outcome and whether the tree changed.
+    fn plan(
+        &self,
+        mutation: Mutation,
+        next: &mut Tree<FileRef>,
+        locks: &mut HeldLocks,
+        effects: &mut Effects,
+    ) -> Result<(Outcome, bool)> {
+        match mutation {
             Mutation::CreateFile {
                 path,
                 file,
@@ -77,16 +131,15 @@ impl TreeWriter {
                 on_exists,
             } => {
                 if let Err(e) = next.insert_file(&path, Arc::clone(&file)) {
-                    return self.existing_or(e, &path, on_exists);
+                    return self.existing_or(e, &path, on_exists).map(|o| (o, false));
                 }
-                self.settle_nodes(&next)?;
-                charge.commit();
-                self.core.ledger.add_chunks(file.storage.chunk_count());
-                Outcome::Done
+                self.settle_nodes(next, effects)?;
+                effects.charges.push(charge);
+                effects.chunks_added += file.storage.chunk_count();
             }
             Mutation::Mkdir { path, exist_ok } => {
                 match next.lookup(&path) {
-                    Ok(NodeRef::Dir { .. }) if exist_ok => return Ok(Outcome::Done),
+                    Ok(NodeRef::Dir { .. }) if exist_ok => return Ok((Outcome::Done, false)),
                     Ok(_) => {
                         return Err(Error::AlreadyExists {
                             path: path.to_string(),
@@ -96,26 +149,23 @@ impl TreeWriter {
                     Err(e) => return Err(e.into()),
                 }
                 next.create_dir_all(&path)?;
-                self.settle_nodes(&next)?;
-                Outcome::Done
+                self.settle_nodes(next, effects)?;
             }
             Mutation::Remove { path } => {
                 let file = next.remove_file(&path)?;
                 locks.take(&file, &path)?;
-                self.settle_nodes(&next)?;
-                self.unlink(&file, true);
-                Outcome::Done
+                self.settle_nodes(next, effects)?;
+                effects.unlink.push((file, true));
             }
             Mutation::RemoveTree { path } => {
                 let removed = next.remove_dir_all(&path)?;
                 for file in &removed.files {
                     locks.take(file, &path)?;
                 }
-                self.settle_nodes(&next)?;
-                for file in &removed.files {
-                    self.unlink(file, true);
-                }
-                Outcome::Done
+                self.settle_nodes(next, effects)?;
+                effects
+                    .unlink
+                    .extend(removed.files.into_iter().map(|f| (f, true)));
             }
             Mutation::Rename {
                 src,
@@ -126,8 +176,7 @@ impl TreeWriter {
                 for file in files_at(&self.tree, &src)? {
                     locks.take(&file, &src)?;
                 }
-                self.settle_nodes(&next)?;
-                Outcome::Done
+                self.settle_nodes(next, effects)?;
             }
             Mutation::Graft {
                 dst,
@@ -140,21 +189,20 @@ impl TreeWriter {
                     .map(|f| f.file.storage.chunk_count())
                     .sum();
                 next.graft(&dst, subtree)?;
-                self.settle_nodes(&next)?;
-                charge.commit();
-                self.core.ledger.add_chunks(chunks);
-                Outcome::Done
+                self.settle_nodes(next, effects)?;
+                effects.charges.push(charge);
+                effects.chunks_added += chunks;
             }
             Mutation::Import {
                 files,
                 dirs,
                 on_file,
-            } => Outcome::Imported(self.import(&mut next, &mut locks, files, &dirs, on_file)?),
-        };
-        self.tree = next;
-        self.changed = true;
-        self.held.append(&mut locks.files);
-        Ok(outcome)
+            } => {
+                let linked = self.import(next, locks, effects, files, &dirs, on_file)?;
+                return Ok((Outcome::Imported(linked), true));
+            }
+        }
+        Ok((Outcome::Done, true))
     }
 
     fn existing_or(&self, err: TreeError, path: &NormPath, on_exists: OnExists) -> Result<Outcome> {
@@ -170,12 +218,14 @@ impl TreeWriter {
     }
 
     /// Creates the imported directories and links every imported file into
-    /// `next`, charging the net quota change. Returns how many files it
-    /// linked.
+    /// `next`, reserving the net quota change. Returns how many files it
+    /// linked (`OnFileExists::Keep` leaves existing ones out).
+    #[allow(clippy::too_many_arguments)]
     fn import(
-        &mut self,
+        &self,
         next: &mut Tree<FileRef>,
         locks: &mut HeldLocks,
+        effects: &mut Effects,
         files: Vec<(NormPath, FileRef)>,
         dirs: &[NormPath],
         on_file: OnFileExists,
@@ -222,46 +272,94 @@ impl TreeWriter {
         }
         let new_charge: u64 = linked.iter().map(|f| f.storage.charge()).sum();
         let old_charge: u64 = replaced.iter().map(|f| f.storage.charge()).sum();
-        let added_nodes = self.settle_nodes(next)?;
+        self.settle_nodes(next, effects)?;
         if new_charge > old_charge {
-            if let Err(e) = self.core.ledger.charge(new_charge - old_charge) {
-                self.core.nodes.remove(added_nodes);
-                return Err(e.into());
-            }
+            let reservation = self.core.ledger.reserve(new_charge - old_charge)?;
+            effects.charges.push(reservation);
         } else {
-            self.core.ledger.release(old_charge - new_charge);
+            effects.release += old_charge - new_charge;
         }
-        let ledger = &self.core.ledger;
-        ledger.add_chunks(linked.iter().map(|f| f.storage.chunk_count()).sum());
-        for old in &replaced {
-            ledger.remove_chunks(old.storage.chunk_count());
-            self.unlink(old, false);
+        effects.chunks_added += linked.iter().map(|f| f.storage.chunk_count()).sum::<u64>();
+        for old in replaced {
+            effects.chunks_removed += old.storage.chunk_count();
+            effects.unlink.push((old, false));
         }
         Ok(linked.len() as u64)
     }
 
-    /// Moves the node counter from the working tree's count to `next`'s,
-    /// failing with `NodeLimitExceeded` (and changing nothing) if it would
-    /// pass `max_nodes`. Returns how many nodes were added.
-    fn settle_nodes(&self, next: &Tree<FileRef>) -> Result<u64> {
+    /// Moves the node counter from the working tree's count to `next`'s:
+    /// an increase is counted now (failing with `NodeLimitExceeded` if it
+    /// would pass `max_nodes`, and given back if the plan is dropped), a
+    /// decrease when the plan commits.
+    fn settle_nodes(&self, next: &Tree<FileRef>, effects: &mut Effects) -> Result<()> {
         let before = self.tree.file_count() + self.tree.dir_count();
         let after = next.file_count() + next.dir_count();
         if after > before {
             self.core.nodes.add(after - before)?;
-            Ok(after - before)
+            effects.nodes_added = after - before;
         } else {
-            self.core.nodes.remove(before - after);
-            Ok(0)
+            effects.nodes_removed = before - after;
+        }
+        Ok(())
+    }
+}
+
+/// The side effects of a planned mutation on state outside the tree. Until
+/// [`Effects::commit`], dropping it undoes what the plan reserved: the
+/// reservations give their bytes back and added nodes are uncounted.
+struct Effects {
+    core: Arc<FsCore>,
+    /// Counted by the plan; uncounted on drop unless committed.
+    nodes_added: u64,
+    nodes_removed: u64,
+    /// Reserved by the caller or the plan; committed with the plan.
+    charges: Vec<QuotaReservation>,
+    release: u64,
+    chunks_added: u64,
+    chunks_removed: u64,
+    /// Files leaving the tree; `true` gives their charge back (imports
+    /// settle replaced files through their net charge instead).
+    unlink: Vec<(FileRef, bool)>,
+}
+
+impl Effects {
+    fn new(core: &Arc<FsCore>) -> Self {
+        Effects {
+            core: Arc::clone(core),
+            nodes_added: 0,
+            nodes_removed: 0,
+            charges: Vec::new(),
+            release: 0,
+            chunks_added: 0,
+            chunks_removed: 0,
+            unlink: Vec::new(),
         }
     }
 
-    /// Marks a file gone; `discharge` gives its quota back (imports settle
-    /// the quota of replaced files as part of their net charge).
-    fn unlink(&self, file: &FileRef, discharge: bool) {
-        file.mark_unlinked();
-        if discharge {
-            file.storage.discharge_from(&self.core.ledger);
+    /// Makes the side effects; straight-line code that cannot fail.
+    fn commit(mut self) {
+        let core = Arc::clone(&self.core);
+        self.nodes_added = 0;
+        core.nodes.remove(self.nodes_removed);
+        for charge in self.charges.drain(..) {
+            charge.commit();
         }
+        let ledger = &core.ledger;
+        ledger.release(self.release);
+        ledger.add_chunks(self.chunks_added);
+        ledger.remove_chunks(self.chunks_removed);
+        for (file, discharge) in self.unlink.drain(..) {
+            file.mark_unlinked();
+            if discharge {
+                file.storage.discharge_from(ledger);
+            }
+        }
+    }
+}
+
+impl Drop for Effects {
+    fn drop(&mut self) {
+        self.core.nodes.remove(self.nodes_added);
     }
 }
 

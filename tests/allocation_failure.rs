@@ -1,0 +1,187 @@
+//! Allocation failure, made deterministic: this test binary's global
+//! allocator refuses any single allocation above a per-thread limit while
+//! a test asks it to, as an allocator does when memory runs out. Every
+//! operation that stores or copies file data must then fail with
+//! `OutOfMemory` (an abort would take the whole binary down) and change
+//! nothing; with the limit lifted, the filesystem goes on working.
+//!
+//! Only allocations made on the calling thread are limited, and the data
+//! involved is larger than any the writer thread allocates, so both
+//! strategies are covered.
+
+#![allow(missing_docs)]
+
+#[macro_use]
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::io::{ErrorKind, Seek, SeekFrom, Write};
+
+use common::*;
+use dmemfs::{Bytes, MemoryFileSystem, OpenMode, OpenOptions, StorageKind};
+
+/// The system allocator, refusing large requests on threads that ask.
+struct Refusing;
+
+thread_local! {
+    static LIMIT: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+unsafe impl GlobalAlloc for Refusing {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if layout.size() > LIMIT.with(Cell::get) {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if new_size > LIMIT.with(Cell::get) {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Refusing = Refusing;
+
+/// Runs `f` with allocations above `limit` bytes refused on this thread.
+fn with_limit<T>(limit: usize, f: impl FnOnce() -> T) -> T {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            LIMIT.with(|l| l.set(usize::MAX));
+        }
+    }
+    LIMIT.with(|l| l.set(limit));
+    let _reset = Reset;
+    f()
+}
+
+const MIB: usize = 1 << 20;
+/// Files of 4 MiB; allocations above 1 MiB are refused.
+const SIZE: usize = 4 * MIB;
+const LIMIT_BYTES: usize = MIB;
+
+#[track_caller]
+fn out_of_memory<T: std::fmt::Debug>(r: dmemfs::Result<T>) {
+    let e = expect_kind(r, ErrorKind::OutOfMemory);
+    assert!(
+        e.to_string().contains('/'),
+        "the message names the path: {e}"
+    );
+}
+
+/// `/multi` in 4 chunks, `/one` in one chunk, `/dir/multi` a copy of
+/// `/multi` in 4 chunks.
+fn populate(fs: &MemoryFileSystem) {
+    let quarter = vec![7u8; SIZE / 4];
+    let parts: Vec<&[u8]> = vec![&quarter; 4];
+    write_pieces(fs, "/multi", &parts);
+    fs.write("/one", vec![1u8; SIZE]).unwrap();
+    fs.mkdir("/dir", false).unwrap();
+    write_pieces(fs, "/dir/multi", &parts);
+}
+
+fn fs(ctx: Ctx, kind: StorageKind) -> MemoryFileSystem {
+    ctx.fs_with(|b| b.default_storage(kind).max_quota(1 << 30))
+}
+
+both_strategies!(
+    copies_fail_cleanly_when_allocation_fails,
+    writes_fail_cleanly_when_allocation_fails,
+    reads_fail_cleanly_when_allocation_fails,
+);
+
+fn copies_fail_cleanly_when_allocation_fails(ctx: Ctx) {
+    for kind in [StorageKind::Auto, StorageKind::RandomAccess] {
+        let fs = fs(ctx, kind);
+        populate(&fs);
+        let before = state(&fs);
+        with_limit(LIMIT_BYTES, || {
+            out_of_memory(fs.copy("/multi", "/copy"));
+            out_of_memory(fs.copy_tree("/dir", "/dir2"));
+            if kind == StorageKind::RandomAccess {
+                // A random-access copy is a new buffer even from one piece.
+                out_of_memory(fs.copy("/one", "/copy"));
+            }
+        });
+        assert_eq!(state(&fs), before, "{kind:?}");
+        fs.copy("/multi", "/copy").unwrap();
+        fs.copy_tree("/dir", "/dir2").unwrap();
+        assert_eq!(fs.read("/dir2/multi").unwrap(), vec![7u8; SIZE]);
+    }
+}
+
+fn writes_fail_cleanly_when_allocation_fails(ctx: Ctx) {
+    for kind in [
+        StorageKind::Auto,
+        StorageKind::Sequential,
+        StorageKind::RandomAccess,
+    ] {
+        let fs = fs(ctx, kind);
+        populate(&fs);
+        let before = state(&fs);
+        let big = vec![3u8; SIZE];
+        let import = Bytes::from(big.clone());
+        with_limit(LIMIT_BYTES, || {
+            out_of_memory(fs.write("/new", &big));
+            out_of_memory(fs.write("/one", &big));
+            out_of_memory(
+                fs.open_with(
+                    "/p",
+                    OpenMode::Write,
+                    OpenOptions::new().preallocate(SIZE as u64),
+                )
+                .map(drop),
+            );
+            let mut h = fs.open("/one", OpenMode::Append).unwrap();
+            out_of_memory(h.truncate(Some(2 * SIZE as u64)));
+            let e = h.write(&big).expect_err("a copy of 4 MiB is refused");
+            assert_eq!(e.kind(), ErrorKind::OutOfMemory, "{kind:?}: {e}");
+            drop(h);
+            if kind != StorageKind::Sequential {
+                // A random write: promotion (Auto) or growth (RandomAccess)
+                // needs a buffer of the whole file.
+                let mut h = fs.open("/multi", OpenMode::ReadWrite).unwrap();
+                h.seek(SeekFrom::Start(SIZE as u64 + 10)).unwrap();
+                let e = h.write(b"x").expect_err("refused");
+                assert_eq!(e.kind(), ErrorKind::OutOfMemory, "{kind:?}: {e}");
+                drop(h);
+            }
+            if kind == StorageKind::RandomAccess {
+                // Imports copy into a buffer of their own.
+                out_of_memory(fs.import_tree([("/imported", import.clone())]));
+            }
+        });
+        assert_eq!(state(&fs), before, "{kind:?}");
+        fs.write("/new", &big).unwrap();
+        assert!(used(&fs) > before.used_bytes);
+    }
+}
+
+fn reads_fail_cleanly_when_allocation_fails(ctx: Ctx) {
+    let fs = fs(ctx, StorageKind::Auto);
+    populate(&fs);
+    let before = state(&fs);
+    with_limit(LIMIT_BYTES, || {
+        out_of_memory(fs.read("/multi"));
+        out_of_memory(fs.export_bytes("/multi", None));
+        out_of_memory(fs.export_tree("/dir", false));
+        // One stored piece is shared, not copied.
+        assert_eq!(fs.export_bytes("/one", None).unwrap().len(), SIZE);
+    });
+    assert_eq!(state(&fs), before);
+    assert_eq!(fs.read("/multi").unwrap().len(), SIZE);
+    // The read lock was given back.
+    drop(fs.open_with("/multi", OpenMode::Write, try_once()).unwrap());
+}
