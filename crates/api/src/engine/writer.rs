@@ -40,6 +40,16 @@ pub(crate) struct TreeWriter {
     /// Files write-locked by applied mutations, released after publishing.
     held: Vec<FileRef>,
     changed: bool,
+    /// Emptied buffers of earlier mutations, reused so that a mutation
+    /// allocates none for its bookkeeping.
+    spare: SpareBuffers,
+}
+
+#[derive(Default)]
+struct SpareBuffers {
+    locks: Vec<FileRef>,
+    charges: Vec<QuotaReservation>,
+    unlink: Vec<(FileRef, bool)>,
 }
 
 impl fmt::Debug for TreeWriter {
@@ -60,6 +70,7 @@ impl TreeWriter {
             core,
             held: Vec::new(),
             changed: false,
+            spare: SpareBuffers::default(),
         }
     }
 
@@ -98,18 +109,25 @@ impl TreeWriter {
 
     fn apply(&mut self, mutation: Mutation) -> Result<Outcome> {
         let mut next = self.tree.clone();
-        let mut locks = HeldLocks::default();
-        let mut effects = Effects::new(&self.core);
+        let mut locks = HeldLocks {
+            files: std::mem::take(&mut self.spare.locks),
+        };
+        let mut effects = Effects::new(
+            &self.core,
+            std::mem::take(&mut self.spare.charges),
+            std::mem::take(&mut self.spare.unlink),
+        );
         let (outcome, changed) = self.plan(mutation, &mut next, &mut locks, &mut effects)?;
         // Everything that can fail or panic has run by here.
         #[cfg(feature = "fault-injection")]
         crate::fault::mutation_planned(&self.core);
-        effects.commit();
+        (self.spare.charges, self.spare.unlink) = effects.commit();
         if changed {
             self.tree = next;
             self.changed = true;
         }
         self.held.append(&mut locks.files);
+        self.spare.locks = std::mem::take(&mut locks.files);
         Ok(outcome)
     }
 
@@ -323,21 +341,29 @@ struct Effects {
 }
 
 impl Effects {
-    fn new(core: &Arc<FsCore>) -> Self {
+    /// Empty effects recorded into the given (empty) buffers.
+    fn new(
+        core: &Arc<FsCore>,
+        charges: Vec<QuotaReservation>,
+        unlink: Vec<(FileRef, bool)>,
+    ) -> Self {
+        debug_assert!(charges.is_empty() && unlink.is_empty());
         Effects {
             core: Arc::clone(core),
             nodes_added: 0,
             nodes_removed: 0,
-            charges: Vec::new(),
+            charges,
             release: 0,
             chunks_added: 0,
             chunks_removed: 0,
-            unlink: Vec::new(),
+            unlink,
         }
     }
 
-    /// Makes the side effects; straight-line code that cannot fail.
-    fn commit(mut self) {
+    /// Makes the side effects; straight-line code that cannot fail. Hands
+    /// the emptied buffers back for reuse.
+    #[allow(clippy::type_complexity)]
+    fn commit(mut self) -> (Vec<QuotaReservation>, Vec<(FileRef, bool)>) {
         let core = Arc::clone(&self.core);
         self.nodes_added = 0;
         core.nodes.remove(self.nodes_removed);
@@ -354,6 +380,10 @@ impl Effects {
                 file.storage.discharge_from(ledger);
             }
         }
+        (
+            std::mem::take(&mut self.charges),
+            std::mem::take(&mut self.unlink),
+        )
     }
 }
 
