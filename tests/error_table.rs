@@ -763,3 +763,14 @@ fn error_messages_name_the_path(ctx: Ctx) {
         assert!(text.contains(needle), "{text:?} should name {needle:?}");
     }
 }
+
+both_strategies!(error_invalid_data_names_the_normalized_path);
+
+fn error_invalid_data_names_the_normalized_path(ctx: Ctx) {
+    let fs = ctx.fs();
+    fs.write("/bad", [0xffu8, 0xfe]).unwrap();
+    match fs.read_to_string("x/../bad") {
+        Err(dmemfs::Error::InvalidData { path, .. }) => assert_eq!(path, "/bad"),
+        other => panic!("expected InvalidData, got {other:?}"),
+    }
+}

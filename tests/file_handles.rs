@@ -785,3 +785,35 @@ fn handle_shared_via_arc_mutex(ctx: Ctx) {
     }
     assert_eq!(used(&fs), 40 + 40 * OVERHEAD);
 }
+
+both_strategies!(
+    write_open_with_refused_preallocation_keeps_the_content,
+    write_open_with_preallocation_replaces_the_content_with_zeros,
+);
+
+/// A Write open truncates and preallocates in one step: when the quota
+/// refuses the preallocation, the old content stays.
+fn write_open_with_refused_preallocation_keeps_the_content(ctx: Ctx) {
+    let fs = ctx.fs_quota(1000);
+    fs.write("/a", vec![7u8; 500]).unwrap();
+    let before = used(&fs);
+    let err = fs
+        .open_with("/a", OpenMode::Write, OpenOptions::new().preallocate(5000))
+        .unwrap_err();
+    assert!(err.is_quota(), "{err:?}");
+    assert_eq!(fs.read("/a").unwrap(), vec![7u8; 500]);
+    assert_eq!(used(&fs), before);
+    assert_eq!(fs.stat("/a").unwrap().generation, 1);
+}
+
+fn write_open_with_preallocation_replaces_the_content_with_zeros(ctx: Ctx) {
+    let fs = ctx.fs_quota(1000);
+    fs.write("/a", vec![7u8; 500]).unwrap();
+    let f = fs
+        .open_with("/a", OpenMode::Write, OpenOptions::new().preallocate(600))
+        .unwrap();
+    assert_eq!(f.tell(), 0);
+    drop(f);
+    assert_eq!(fs.read("/a").unwrap(), vec![0u8; 600]);
+    assert_eq!(used(&fs), 600 + OVERHEAD);
+}

@@ -1116,6 +1116,26 @@ impl Model {
                     mode,
                     cursor: if mode == OpenMode::Append { len } else { 0 },
                 };
+                if mode == OpenMode::Write && preallocate > 0 {
+                    // Truncation and preallocation are one replacement: a
+                    // refusal leaves the old content.
+                    let old = &self.files[&p];
+                    let new_charge = if old.random {
+                        preallocate
+                    } else {
+                        self.charge_for(preallocate)
+                    };
+                    self.quota(new_charge.saturating_sub(self.charge(old)))?;
+                    let f = self.files.get_mut(&p).expect("file");
+                    f.chunks = if f.random {
+                        Vec::new()
+                    } else {
+                        vec![preallocate]
+                    };
+                    f.data = vec![0; preallocate as usize];
+                    f.touched();
+                    return Ok(h);
+                }
                 if mode == OpenMode::Write {
                     self.cut(&p, 0);
                     self.files.get_mut(&p).expect("file").touched();

@@ -105,7 +105,7 @@ pub enum Error {
     /// file's content that a copy, read or export needed.
     #[error("out of memory: could not allocate {bytes} bytes for {path}")]
     OutOfMemory {
-        /// The file being written.
+        /// The file being written, read or copied.
         path: String,
         /// Bytes the allocation asked for.
         bytes: u64,

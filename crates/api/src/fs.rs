@@ -147,11 +147,12 @@ impl MemoryFileSystem {
         mode: OpenMode,
         preallocate: u64,
     ) -> Result<FileHandle> {
-        if mode == OpenMode::Write {
-            handle.truncate_for_write_open()?;
-        }
-        if preallocate > 0 {
-            handle.preallocate(preallocate)?;
+        match (mode, preallocate) {
+            (OpenMode::Write, 0) => handle.truncate_for_write_open()?,
+            // Truncate and preallocate as one step: a refusal keeps the content.
+            (OpenMode::Write, size) => handle.reset_to_zeros(size)?,
+            (_, 0) => {}
+            (_, size) => handle.preallocate(size)?,
         }
         Ok(handle)
     }
@@ -608,18 +609,22 @@ impl MemoryFileSystem {
 
     /// A file's content, copied.
     pub fn read(&self, path: &str) -> Result<Vec<u8>> {
-        let path = parse(path)?;
-        let hold = self.read_locked(&path)?;
+        self.read_normalized(&parse(path)?)
+    }
+
+    fn read_normalized(&self, path: &NormPath) -> Result<Vec<u8>> {
+        let hold = self.read_locked(path)?;
         let content = hold.0.content(path.as_str())?;
         drop(hold);
-        try_to_vec(&path, content)
+        try_to_vec(path, content)
     }
 
     /// A file's content as UTF-8 text (`InvalidData` if it is not).
     pub fn read_to_string(&self, path: &str) -> Result<String> {
-        let bytes = self.read(path)?;
+        let path = parse(path)?;
+        let bytes = self.read_normalized(&path)?;
         String::from_utf8(bytes).map_err(|e| Error::InvalidData {
-            path: path.to_owned(),
+            path: path.to_string(),
             reason: e.to_string(),
         })
     }

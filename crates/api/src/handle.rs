@@ -212,24 +212,35 @@ impl FileHandle {
     }
 
     /// Replaces the whole content in one step (`MemoryFileSystem::write`).
-    pub(crate) fn replace_content(self, data: &[u8]) -> Result<()> {
-        // Refused by the quota before the copy is allocated; the storage
-        // reserves again (exactly) when it swaps the content in.
-        let len = data.len() as u64;
+    pub(crate) fn replace_content(mut self, data: &[u8]) -> Result<()> {
+        self.replace_with(data.len() as u64, |path| {
+            crate::fs::copy_to_bytes_for(path, data)
+        })
+    }
+
+    /// A `Write` open with preallocation: the content becomes `size` zeros
+    /// in one step, so a refusal leaves the old content in place.
+    pub(crate) fn reset_to_zeros(&mut self, size: u64) -> Result<()> {
+        self.replace_with(size, |path| zeros_for(path, size))
+    }
+
+    /// Swaps in `len` bytes made by `make`, atomically: refused by the quota
+    /// before `make` allocates, and on any error the old content stays.
+    fn replace_with(&mut self, len: u64, make: impl FnOnce(&str) -> Result<Bytes>) -> Result<()> {
         let storage = &self.node.storage;
         let new_charge = if storage.is_random_access() {
             len
         } else {
             dmemfs_storage_backends::FileStorage::charge_for(self.core.storage, len)
         };
+        // The storage reserves again, exactly, when it swaps the content in.
         let room = self
             .core
             .ledger
             .reserve(new_charge.saturating_sub(storage.charge()))?;
-        let content = crate::fs::copy_to_bytes_for(&self.path, data)?;
+        let content = make(&self.path)?;
         drop(room);
-        self.node
-            .storage
+        storage
             .replace(content, &self.core.ledger)
             .map_err(|e| Error::from_storage(&self.path, e))?;
         self.node.record_write();
