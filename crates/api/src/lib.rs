@@ -20,9 +20,10 @@
 //! # Design
 //! - The tree is persistent (structural sharing): the single writer applies
 //!   a mutation in O(log n) and publishes a new snapshot with `arc-swap`.
-//!   Readers (`stat`, `listdir`, `walk`, `glob`, exports, opens for reading)
-//!   load the snapshot without a lock and never wait for the writer, so
-//!   `walk`, `glob` and `export_tree` each see one consistent tree (D-MemFS's
+//!   Readers (`stat`, `listdir`, `walk`, `glob`, the exports, opens for
+//!   reading) find their path in the snapshot without a lock and never wait
+//!   for the writer thread (exports and opens still take the file's own
+//!   lock), so `walk` and `glob` each see one consistent tree (D-MemFS's
 //!   walk and glob do not).
 //! - Structural mutations go to one writer thread ([`Concurrency::Actor`],
 //!   default) or are applied inline under one lock
