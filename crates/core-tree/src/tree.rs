@@ -406,20 +406,25 @@ impl<F: Clone> Tree<F> {
     /// [`TreeError::IsADirectory`] if `path` is a directory;
     /// [`TreeError::NotADirectory`] if the walk passes through a file.
     pub fn replace_file(&mut self, path: &NormPath, file: F) -> Result<F, TreeError> {
+        let (parent, name) = self.file_entry(path)?;
+        // `file_entry` found the file, so this always does.
+        match self.node_mut(parent).children.get_mut(name) {
+            Some(Entry::File(slot)) => Ok(mem::replace(slot, file)),
+            _ => Err(TreeError::not_found(path.as_str())),
+        }
+    }
+
+    /// The directory holding the file at `path`, and the file's name.
+    /// Looks without modifying, so a failed call copies no shared node.
+    fn file_entry<'p>(&self, path: &'p NormPath) -> Result<(DirId, &'p str), TreeError> {
         let Some((parent_path, name)) = path.split_last() else {
             return Err(TreeError::is_a_directory(path.as_str()));
         };
         let parent = self.dir_id_at_or_missing(parent_path, path.as_str())?;
         match self.node(parent).children.get(name) {
-            None => return Err(TreeError::not_found(path.as_str())),
-            Some(Entry::Dir(_)) => return Err(TreeError::is_a_directory(path.as_str())),
-            Some(Entry::File(_)) => {}
-        }
-        // Checked above, so this always finds the file; looking twice keeps a
-        // failed call from copying shared nodes.
-        match self.node_mut(parent).children.get_mut(name) {
-            Some(Entry::File(slot)) => Ok(mem::replace(slot, file)),
-            _ => Err(TreeError::not_found(path.as_str())),
+            None => Err(TreeError::not_found(path.as_str())),
+            Some(Entry::Dir(_)) => Err(TreeError::is_a_directory(path.as_str())),
+            Some(Entry::File(_)) => Ok((parent, name)),
         }
     }
 
@@ -474,15 +479,7 @@ impl<F: Clone> Tree<F> {
     /// [`TreeError::NotFound`]; [`TreeError::IsADirectory`] for a directory;
     /// [`TreeError::NotADirectory`] if the walk passes through a file.
     pub fn remove_file(&mut self, path: &NormPath) -> Result<F, TreeError> {
-        let Some((parent_path, name)) = path.split_last() else {
-            return Err(TreeError::is_a_directory(path.as_str()));
-        };
-        let parent = self.dir_id_at_or_missing(parent_path, path.as_str())?;
-        match self.node(parent).children.get(name) {
-            None => return Err(TreeError::not_found(path.as_str())),
-            Some(Entry::Dir(_)) => return Err(TreeError::is_a_directory(path.as_str())),
-            Some(Entry::File(_)) => {}
-        }
+        let (parent, name) = self.file_entry(path)?;
         match self.node_mut(parent).children.remove(name) {
             Some(Entry::File(file)) => {
                 self.file_count -= 1;
