@@ -3,6 +3,9 @@
 //! Invariant: every error names the path (or pattern) it is about, as the
 //! caller wrote it after normalization, so a message is useful on its own
 //! without the call that produced it.
+//!
+//! Who may call: the tree's modules build these errors; users match on
+//! them (the api crate turns them into its own error type).
 
 use thiserror::Error;
 

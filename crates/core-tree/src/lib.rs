@@ -10,6 +10,8 @@
 //! directory's size: a tree 100,000 levels deep or a directory of a million
 //! entries is handled like any other.
 
+#![forbid(unsafe_code)]
+
 pub mod error;
 pub mod glob;
 pub mod path;

@@ -16,6 +16,8 @@
 //! This crate knows nothing of files or trees; the crates above it decide what
 //! a stored byte costs.
 
+#![forbid(unsafe_code)]
+
 mod error;
 mod ledger;
 pub mod memory_guard;

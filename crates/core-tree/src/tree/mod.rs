@@ -1,0 +1,234 @@
+//! The persistent directory tree.
+//!
+//! Invariants:
+//! - every directory lives in `dirs` under its [`DirId`]; a directory
+//!   refers to its subdirectories by id, never by pointer, so depth costs
+//!   nothing: cloning a tree is O(1), a mutation touches O(log n) of `dirs`
+//!   and of one or two children maps, and dropping never recurses;
+//! - every id in `dirs` except the root's is named by exactly one
+//!   [`Entry::Dir`] in exactly one other directory, and `dirs` holds nothing
+//!   unreachable from the root;
+//! - `file_count` and `dir_count` equal the number of files and of non-root
+//!   directories;
+//! - ids only grow, so an id never names two different directories over a
+//!   tree's history of snapshots;
+//! - a mutation either returns `Err` having changed nothing, or completes.
+//!
+//! Who may call: `&self` methods, anyone holding a tree or a snapshot of
+//! one (readers share snapshots across threads without locks); `&mut self`
+//! methods, the tree's single owner (in dmemfs, the engine's writer).
+//!
+//! This file holds the tree and its lookups; the rest is split by idea:
+//! `node` (the types a tree is made of), `edit` (mutations), `subtree`
+//! (copy plans and whole-subtree listings), and `tests`.
+
+mod edit;
+mod node;
+mod subtree;
+#[cfg(test)]
+mod tests;
+
+use std::time::SystemTime;
+
+use imbl::shared_ptr::DefaultSharedPtr;
+use imbl::GenericHashMap;
+use rustc_hash::FxBuildHasher;
+
+use crate::error::TreeError;
+use crate::path::{components_of, NormPath};
+
+pub use edit::Removed;
+pub use node::{DirId, DirNode, Entry, Name, NodeRef};
+pub use subtree::{Subtree, SubtreeDir, SubtreeFile};
+
+type DirMap<F> = GenericHashMap<DirId, DirNode<F>, FxBuildHasher, DefaultSharedPtr>;
+
+/// A persistent directory tree with file payloads of type `F`.
+///
+/// Cloning is O(1) and yields an independent snapshot: mutating one copy
+/// never shows through another.
+#[derive(Clone, Debug)]
+pub struct Tree<F> {
+    dirs: DirMap<F>,
+    root: DirId,
+    next_id: u64,
+    file_count: u64,
+    dir_count: u64,
+}
+
+/// How far a path resolves.
+enum Probe<'a, F> {
+    /// The whole path exists.
+    Found(NodeRef<'a, F>),
+    /// `path[..existing_len]` (empty for the root) is the deepest existing
+    /// directory, `deepest`; the next component is missing.
+    Missing { deepest: DirId, existing_len: usize },
+    /// `path[..file_len]` is a file but more components follow.
+    ThroughFile { file_len: usize },
+}
+
+impl<F: Clone> Default for Tree<F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<F: Clone> Tree<F> {
+    /// A tree holding only the root directory.
+    pub fn new() -> Self {
+        let root = DirId(0);
+        let mut dirs = DirMap::default();
+        dirs.insert(root, DirNode::empty(SystemTime::now()));
+        Tree {
+            dirs,
+            root,
+            next_id: 1,
+            file_count: 0,
+            dir_count: 0,
+        }
+    }
+
+    /// How many files the tree holds.
+    pub fn file_count(&self) -> u64 {
+        self.file_count
+    }
+
+    /// How many directories the tree holds, not counting the root.
+    pub fn dir_count(&self) -> u64 {
+        self.dir_count
+    }
+
+    /// The root directory's id.
+    pub fn root_id(&self) -> DirId {
+        self.root
+    }
+
+    /// The directory with this id, if it is in this tree.
+    pub fn dir(&self, id: DirId) -> Option<&DirNode<F>> {
+        self.dirs.get(&id)
+    }
+
+    /// What `path` names.
+    ///
+    /// # Errors
+    ///
+    /// [`TreeError::NotFound`] (naming `path`) if a component is missing;
+    /// [`TreeError::NotADirectory`] (naming the file) if the walk passes
+    /// through a file.
+    pub fn lookup(&self, path: &NormPath) -> Result<NodeRef<'_, F>, TreeError> {
+        self.lookup_str(path.as_str())
+    }
+
+    /// What `path` names, if anything.
+    pub fn get(&self, path: &NormPath) -> Option<NodeRef<'_, F>> {
+        // Straight from the probe: a miss builds no error (and no String).
+        match self.probe(path.as_str()) {
+            Probe::Found(node) => Some(node),
+            Probe::Missing { .. } | Probe::ThroughFile { .. } => None,
+        }
+    }
+
+    /// The names in the directory `path`, sorted bytewise.
+    ///
+    /// # Errors
+    ///
+    /// As [`lookup`](Self::lookup), and [`TreeError::NotADirectory`] if
+    /// `path` is a file.
+    pub fn list_dir(&self, path: &NormPath) -> Result<Vec<String>, TreeError> {
+        let id = self.dir_id_at(path.as_str())?;
+        Ok(self
+            .node(id)
+            .children
+            .keys()
+            .map(|name| name.as_str().to_owned())
+            .collect())
+    }
+
+    /// The directory holding the file at `path`, and the file's name.
+    /// Looks without modifying, so a failed call copies no shared node.
+    fn file_entry<'p>(&self, path: &'p NormPath) -> Result<(DirId, &'p str), TreeError> {
+        let Some((parent_path, name)) = path.split_last() else {
+            return Err(TreeError::is_a_directory(path.as_str()));
+        };
+        let parent = self.dir_id_at_or_missing(parent_path, path.as_str())?;
+        match self.node(parent).children.get(name) {
+            None => Err(TreeError::not_found(path.as_str())),
+            Some(Entry::Dir(_)) => Err(TreeError::is_a_directory(path.as_str())),
+            Some(Entry::File(_)) => Ok((parent, name)),
+        }
+    }
+
+    /// The directory `id`, which the invariant guarantees is present.
+    pub(crate) fn node(&self, id: DirId) -> &DirNode<F> {
+        &self.dirs[&id]
+    }
+
+    fn node_mut(&mut self, id: DirId) -> &mut DirNode<F> {
+        &mut self.dirs[&id]
+    }
+
+    /// Resolves a string satisfying the [`NormPath`] invariant.
+    fn probe(&self, path: &str) -> Probe<'_, F> {
+        let mut id = self.root;
+        let mut resolved_len = 0;
+        for name in components_of(path) {
+            match self.node(id).children.get(name) {
+                None => {
+                    return Probe::Missing {
+                        deepest: id,
+                        existing_len: resolved_len,
+                    }
+                }
+                Some(Entry::Dir(child)) => id = *child,
+                Some(Entry::File(file)) => {
+                    resolved_len += 1 + name.len();
+                    return if resolved_len == path.len() {
+                        Probe::Found(NodeRef::File(file))
+                    } else {
+                        Probe::ThroughFile {
+                            file_len: resolved_len,
+                        }
+                    };
+                }
+            }
+            resolved_len += 1 + name.len();
+        }
+        Probe::Found(NodeRef::Dir {
+            id,
+            node: self.node(id),
+        })
+    }
+
+    pub(crate) fn lookup_str(&self, path: &str) -> Result<NodeRef<'_, F>, TreeError> {
+        match self.probe(path) {
+            Probe::Found(node) => Ok(node),
+            Probe::Missing { .. } => Err(TreeError::not_found(path)),
+            Probe::ThroughFile { file_len } => Err(TreeError::not_a_directory(&path[..file_len])),
+        }
+    }
+
+    pub(crate) fn dir_id_at(&self, path: &str) -> Result<DirId, TreeError> {
+        match self.lookup_str(path)? {
+            NodeRef::Dir { id, .. } => Ok(id),
+            NodeRef::File(_) => Err(TreeError::not_a_directory(path)),
+        }
+    }
+
+    /// The directory `parent_path`, where a missing one means `path` is
+    /// missing (so `NotFound` names `path`, as for a plain lookup).
+    fn dir_id_at_or_missing(&self, parent_path: &str, path: &str) -> Result<DirId, TreeError> {
+        self.dir_id_at(parent_path).map_err(|err| match err {
+            TreeError::NotFound { .. } => TreeError::not_found(path),
+            other => other,
+        })
+    }
+
+    /// The parent directory of a path that is about to be created, and the
+    /// new entry's name.
+    fn parent_and_name<'p>(&self, path: &'p NormPath) -> Result<(DirId, &'p str), TreeError> {
+        let Some((parent_path, name)) = path.split_last() else {
+            return Err(TreeError::root_not_allowed());
+        };
+        Ok((self.dir_id_at(parent_path)?, name))
+    }
+}

@@ -1,0 +1,101 @@
+//! Lookups, directory nodes, and what a clone of a tree promises.
+
+use crate::path::NormPath;
+use crate::tree::{Entry, Tree};
+
+use super::{dir_at, file_at, not_a_dir, not_found, p, sample, shape};
+
+#[test]
+fn a_new_tree_is_an_empty_root() {
+    let tree: Tree<u32> = Tree::default();
+    assert_eq!((tree.file_count(), tree.dir_count()), (0, 0));
+    assert_eq!(dir_at(&tree, "/"), tree.root_id());
+    assert!(tree.list_dir(&NormPath::root()).expect("root").is_empty());
+    let root = tree.dir(tree.root_id()).expect("root node");
+    assert!(root.is_empty());
+    assert_eq!(root.created_at(), root.modified_at());
+}
+
+#[test]
+fn counts_match_the_contents() {
+    let tree = sample();
+    assert_eq!((tree.file_count(), tree.dir_count()), (3, 3));
+    assert_eq!(file_at(&tree, "/a/b/c.txt"), 3);
+}
+
+#[test]
+fn lookup_tells_missing_from_through_a_file() {
+    let tree = sample();
+    assert_eq!(
+        tree.lookup(&p("/nope")).map(|_| ()),
+        Err(not_found("/nope"))
+    );
+    assert_eq!(
+        tree.lookup(&p("/nope/x")).map(|_| ()),
+        Err(not_found("/nope/x"))
+    );
+    assert_eq!(
+        tree.lookup(&p("/a/nope/x")).map(|_| ()),
+        Err(not_found("/a/nope/x"))
+    );
+    assert_eq!(tree.lookup(&p("/f/x")).map(|_| ()), Err(not_a_dir("/f")));
+    assert_eq!(tree.lookup(&p("/f/x/y")).map(|_| ()), Err(not_a_dir("/f")));
+    assert_eq!(
+        tree.lookup(&p("/a/x.txt/y")).map(|_| ()),
+        Err(not_a_dir("/a/x.txt"))
+    );
+    assert!(tree.get(&p("/f/x")).is_none());
+    assert!(tree.get(&p("/a/b")).is_some());
+}
+
+#[test]
+fn dir_nodes_expose_sorted_entries() {
+    let mut tree = sample();
+    for name in ["B", "a-b", "Z", "é"] {
+        tree.insert_file(&p("/e").join(name), 0).expect("fresh");
+    }
+    let id = dir_at(&tree, "/e");
+    let node = tree.dir(id).expect("present");
+    assert_eq!(node.len(), 4);
+    let names: Vec<&str> = node.entries().map(|(name, _)| name).collect();
+    assert_eq!(names, ["B", "Z", "a-b", "é"]);
+    assert!(matches!(node.get("B"), Some(Entry::File(0))));
+    assert!(node.get("nope").is_none());
+    assert!(matches!(
+        tree.dir(tree.root_id()).and_then(|root| root.get("a")),
+        Some(Entry::Dir(_))
+    ));
+}
+
+#[test]
+fn list_dir_is_sorted_and_needs_a_directory() {
+    let tree = sample();
+    assert_eq!(tree.list_dir(&p("/")).expect("dir"), ["a", "e", "f"]);
+    assert_eq!(tree.list_dir(&p("/a")).expect("dir"), ["b", "x.txt"]);
+    assert_eq!(tree.list_dir(&p("/f")), Err(not_a_dir("/f")));
+    assert_eq!(tree.list_dir(&p("/nope")), Err(not_found("/nope")));
+}
+
+#[test]
+fn snapshots_are_isolated() {
+    let original = sample();
+    let before = shape(&original);
+    let mut copy = original.clone();
+    copy.insert_file(&p("/a/b/new"), 9).expect("fresh");
+    copy.replace_file(&p("/f"), 70).expect("file");
+    copy.remove_dir_all(&p("/e")).expect("dir");
+    copy.rename(&p("/a/b"), &p("/moved"), false)
+        .expect("movable");
+    copy.create_dir_all(&p("/x/y")).expect("fresh");
+    assert_eq!(shape(&original), before);
+    assert_eq!(file_at(&original, "/f"), 7);
+    assert_eq!(file_at(&copy, "/f"), 70);
+    assert_eq!(file_at(&copy, "/moved/new"), 9);
+}
+
+#[test]
+fn trees_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Tree<std::sync::Arc<Vec<u8>>>>();
+    assert_send_sync::<crate::walk::Walk<std::sync::Arc<Vec<u8>>>>();
+}
