@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use dmemfs::{FsBuilder, GuardAction, MemoryFileSystem, MemoryGuard, StorageKind};
+use dmemfs::{Concurrency, FsBuilder, GuardAction, MemoryFileSystem, MemoryGuard, StorageKind};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -22,6 +22,11 @@ pub(crate) struct FsConfig<'a> {
     pub memory_guard: &'a str,
     pub memory_guard_action: &'a str,
     pub memory_guard_interval: f64,
+    /// How the engine applies structural changes (not in D-MemFS):
+    /// "global_lock" (the default here: Python callers are few and the
+    /// calling thread applies its change at once, see BENCHMARKS.md) or
+    /// "actor" (the engine's writer thread).
+    pub concurrency: &'a str,
 }
 
 /// The checked configuration: a builder, and whether the guard warns (the
@@ -67,7 +72,17 @@ impl FsConfig<'_> {
                 )))
             }
         };
+        let concurrency = match self.concurrency {
+            "global_lock" => Concurrency::GlobalLock,
+            "actor" => Concurrency::Actor,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "Invalid concurrency: {other:?}. Expected 'global_lock' or 'actor'."
+                )))
+            }
+        };
         let mut builder = MemoryFileSystem::builder()
+            .concurrency(concurrency)
             .max_quota(non_negative("max_quota", self.max_quota)?)
             .default_storage(storage)
             .default_lock_timeout(optional_timeout(

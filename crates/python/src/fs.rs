@@ -108,6 +108,8 @@ impl PyFs {
         memory_guard = "none",
         memory_guard_action = "warn",
         memory_guard_interval = 1.0,
+        *,
+        concurrency = "global_lock",
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -121,6 +123,7 @@ impl PyFs {
         memory_guard: &str,
         memory_guard_action: &str,
         memory_guard_interval: f64,
+        concurrency: &str,
     ) -> PyResult<Self> {
         let checked = FsConfig {
             max_quota,
@@ -132,6 +135,7 @@ impl PyFs {
             memory_guard,
             memory_guard_action,
             memory_guard_interval,
+            concurrency,
         }
         .check()?;
         if checked.no_room_for_root {

@@ -1,8 +1,8 @@
 //! Python bindings of dmemfs: the `dmemfs._native` extension module behind
 //! the `dmemfs` Python package, a drop-in for D-MemFS 0.4.1.
 //!
-//! The package (`python/dmemfs/`) re-exports [`fs::PyFs`] as
-//! `MemoryFileSystem` and [`handle::PyHandle`] as `MemoryFileHandle`; its
+//! The package (`python/dmemfs/`) re-exports `fs::PyFs` as
+//! `MemoryFileSystem` and `handle::PyHandle` as `MemoryFileHandle`; its
 //! pure-Python parts (exceptions, `MFSTextHandle`, the async wrappers, the
 //! archive helpers, the pytest plugin) build on them.
 //!

@@ -55,6 +55,7 @@ def test_defaults():
         ({"memory_guard_action": "ignore"}, "Invalid memory_guard_action"),
         ({"max_quota": -1}, "max_quota"),
         ({"default_lock_timeout": float("nan")}, "default_lock_timeout"),
+        ({"concurrency": "threads"}, "Invalid concurrency"),
     ],
 )
 def test_constructor_rejects_bad_values(kwargs, message):

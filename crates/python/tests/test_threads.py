@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from dmemfs import MemoryFileSystem
 
 THREADS = 8
@@ -29,8 +31,9 @@ def run_threads(target, n=THREADS):
     assert errors == []
 
 
-def test_eight_threads_mixed_operations():
-    mfs = MemoryFileSystem(max_quota=64 << 20)
+@pytest.mark.parametrize("concurrency", ["global_lock", "actor"])
+def test_eight_threads_mixed_operations(concurrency):
+    mfs = MemoryFileSystem(max_quota=64 << 20, concurrency=concurrency)
     mfs.mkdir("/shared")
     with mfs.open("/shared/common", "wb") as f:
         f.write(b"c" * 10_000)
@@ -66,8 +69,9 @@ def test_eight_threads_mixed_operations():
     assert stats["used_bytes"] >= expected
 
 
-def test_eight_threads_contend_for_one_file():
-    mfs = MemoryFileSystem(default_lock_timeout=None)
+@pytest.mark.parametrize("concurrency", ["global_lock", "actor"])
+def test_eight_threads_contend_for_one_file(concurrency):
+    mfs = MemoryFileSystem(default_lock_timeout=None, concurrency=concurrency)
     with mfs.open("/counter", "wb") as f:
         f.write(b"0")
 

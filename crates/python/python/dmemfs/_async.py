@@ -79,6 +79,8 @@ class AsyncMemoryFileSystem:
         memory_guard: str = "none",
         memory_guard_action: str = "warn",
         memory_guard_interval: float = 1.0,
+        *,
+        concurrency: str = "global_lock",
     ) -> None:
         self._sync = MemoryFileSystem(
             max_quota=max_quota,
@@ -90,6 +92,7 @@ class AsyncMemoryFileSystem:
             memory_guard=memory_guard,
             memory_guard_action=memory_guard_action,
             memory_guard_interval=memory_guard_interval,
+            concurrency=concurrency,
         )
 
     @property
