@@ -1,8 +1,9 @@
 //! Buffers for stored data, allocated so that a refusal is an error.
 //!
-//! Invariant: every buffer that holds (or may grow to hold) a file's bytes is
-//! obtained here with `try_reserve*`, never with an allocation that aborts the
-//! process when memory runs out. Anyone in the crate may call these; none of
+//! Invariant: every buffer that holds (or may grow to hold) a file's bytes,
+//! or a copy of them that a read returns, is obtained here with
+//! `try_reserve*`, never with an allocation that aborts the process when
+//! memory runs out. Anyone in the crate may call these; none of
 //! them touches a ledger (callers reserve quota first).
 
 use bytes::Bytes;
