@@ -97,8 +97,20 @@ impl MemoryFileSystem {
     }
 
     /// Opens `path` in `mode`, waiting for the file's lock up to the timeout.
+    /// A `Read` open shares the file and never changes it, so it refuses a
+    /// preallocation (`InvalidInput`) before looking anything up.
     pub fn open_with(&self, path: &str, mode: OpenMode, opts: OpenOptions) -> Result<FileHandle> {
         let path = parse(path)?;
+        if mode == OpenMode::Read && opts.preallocate > 0 {
+            return Err(Error::invalid(
+                path.as_str(),
+                format!(
+                    "preallocate({}) on a Read open: a shared open never changes the file; \
+                     open it ReadWrite to grow it",
+                    opts.preallocate
+                ),
+            ));
+        }
         let timeout = match opts.lock_timeout {
             Some(t) => Some(t),
             None => self.core().default_lock_timeout,
@@ -140,7 +152,8 @@ impl MemoryFileSystem {
         }
     }
 
-    /// Truncates (Write mode) and preallocates a freshly opened existing file.
+    /// Truncates (Write mode) and preallocates a freshly opened existing file
+    /// (never in Read mode: `open_with` refused that).
     fn prepare_existing(
         &self,
         mut handle: FileHandle,
