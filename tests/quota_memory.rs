@@ -27,13 +27,20 @@ use dmemfs::{MemoryFileSystem, OpenMode, StorageKind};
 struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
+/// The most `LIVE` has been since the last `reset_peak`.
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn count(size: usize) {
+    let now = LIVE.fetch_add(size, Ordering::Relaxed) + size;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded unchanged to the system allocator.
         let p = unsafe { System.alloc(layout) };
         if !p.is_null() {
-            LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+            count(layout.size());
         }
         p
     }
@@ -48,7 +55,7 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: forwarded unchanged to the system allocator.
         let p = unsafe { System.realloc(ptr, layout, new_size) };
         if !p.is_null() {
-            LIVE.fetch_add(new_size, Ordering::Relaxed);
+            count(new_size);
             LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
         }
         p
@@ -67,6 +74,17 @@ fn alone() -> MutexGuard<'static, ()> {
 
 fn live() -> usize {
     LIVE.load(Ordering::SeqCst)
+}
+
+/// Starts measuring the peak from now; returns the bytes live now.
+fn reset_peak() -> usize {
+    let now = live();
+    PEAK.store(now, Ordering::SeqCst);
+    now
+}
+
+fn peak() -> usize {
+    PEAK.load(Ordering::SeqCst)
 }
 
 const MIB: usize = 1 << 20;
@@ -126,6 +144,35 @@ fn a_replaced_file_is_freed_under_live_iterators(ctx: Ctx) {
         assert_eq!(export.count(), 0, "the replaced file is skipped");
         assert_eq!(fs.read("/a").unwrap()[0], 2);
     }
+}
+
+both_strategies!(copies_into_random_access_storage_make_one_copy);
+
+/// Copying a random-access file, or writing over one, allocates the new
+/// content once: the copy read from the source (or of the caller's data)
+/// becomes the new buffer instead of being copied again.
+fn copies_into_random_access_storage_make_one_copy(ctx: Ctx) {
+    let _alone = alone();
+    const SIZE: usize = 8 * MIB;
+    let fs = ctx.fs_with(|b| b.default_storage(StorageKind::RandomAccess));
+    write_new(&fs, "/a", SIZE, 1);
+    let before = reset_peak();
+    fs.copy("/a", "/b").unwrap();
+    let grew = peak().saturating_sub(before);
+    assert!(grew <= SIZE + SLACK, "copy: {grew} bytes at the peak");
+    fs.mkdir("/d", false).unwrap();
+    fs.rename("/b", "/d/b").unwrap();
+    let before = reset_peak();
+    fs.copy_tree("/d", "/e").unwrap();
+    let grew = peak().saturating_sub(before);
+    assert!(grew <= SIZE + SLACK, "copy_tree: {grew} bytes at the peak");
+    let data = vec![2u8; SIZE];
+    let before = reset_peak();
+    // The old content, and the new one copied once from `data`.
+    fs.write("/a", &data).unwrap();
+    let grew = peak().saturating_sub(before);
+    assert!(grew <= SIZE + SLACK, "write: {grew} bytes at the peak");
+    assert_eq!(fs.read("/a").unwrap(), data);
 }
 
 both_strategies!(random_access_spare_capacity_is_bounded);

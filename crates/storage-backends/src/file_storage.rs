@@ -122,21 +122,15 @@ impl FileStorage {
     /// [`FileStorage::charge_for`] itself.
     ///
     /// Sequential kinds keep `data` itself as the one chunk (no copy; no chunk
-    /// if it is empty); [`StorageKind::RandomAccess`] copies it into its
-    /// buffer, failing with [`StorageError::AllocationFailed`] if the
-    /// allocator refuses.
+    /// if it is empty); [`StorageKind::RandomAccess`] makes it its buffer,
+    /// taking `data`'s own memory when nothing else holds it and it has no
+    /// spare capacity, else copying it (failing with
+    /// [`StorageError::AllocationFailed`] if the allocator refuses).
     pub fn from_bytes(config: StorageConfig, data: Bytes) -> Result<FileStorage, StorageError> {
         let backend = if config.starts_sequential() {
             Backend::Sequential(ChunkList::from_bytes(data)?)
         } else {
-            let mut buf = alloc::try_buffer(
-                data.len() as u64,
-                StorageError::TooLarge {
-                    offset: 0,
-                    len: data.len() as u64,
-                },
-            )?;
-            buf.extend_from_slice(&data);
+            let buf = alloc::exact_buffer(data)?;
             Backend::RandomAccess(Arc::new(RandomAccessBuffer::from_vec(buf)))
         };
         Ok(Self::with_backend(config, backend))
@@ -347,7 +341,8 @@ impl FileStorage {
     ///
     /// Sequential storage keeps `data` itself as its one chunk (no copy);
     /// random-access storage (a promoted [`StorageKind::Auto`] file stays
-    /// random-access) copies it into a new buffer. The ledger is charged the
+    /// random-access) makes it its new buffer, as
+    /// [`FileStorage::from_bytes`] does. The ledger is charged the
     /// difference between the new and the old cost, reserved before any
     /// allocation; the old content is freed when its last reader lets go.
     pub fn replace(&self, data: Bytes, ledger: &StdArc<QuotaLedger>) -> Result<(), StorageError> {
@@ -363,11 +358,9 @@ impl FileStorage {
         let reservation = ledger.reserve(new_charge.saturating_sub(old_charge))?;
         let next = match &*state {
             Backend::Sequential(_) => Backend::Sequential(ChunkList::from_bytes(data)?),
-            Backend::RandomAccess(_) => {
-                let mut buf = alloc::try_buffer(len, StorageError::TooLarge { offset: 0, len })?;
-                buf.extend_from_slice(&data);
-                Backend::RandomAccess(Arc::new(RandomAccessBuffer::from_vec(buf)))
-            }
+            Backend::RandomAccess(_) => Backend::RandomAccess(Arc::new(
+                RandomAccessBuffer::from_vec(alloc::exact_buffer(data)?),
+            )),
         };
         self.publish(next);
         reservation.commit();
