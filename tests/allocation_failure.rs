@@ -100,6 +100,7 @@ both_strategies!(
     copies_fail_cleanly_when_allocation_fails,
     writes_fail_cleanly_when_allocation_fails,
     reads_fail_cleanly_when_allocation_fails,
+    read_bytes_fails_cleanly_when_allocation_fails,
 );
 
 fn copies_fail_cleanly_when_allocation_fails(ctx: Ctx) {
@@ -184,4 +185,25 @@ fn reads_fail_cleanly_when_allocation_fails(ctx: Ctx) {
     assert_eq!(fs.read("/multi").unwrap().len(), SIZE);
     // The read lock was given back.
     drop(fs.open_with("/multi", OpenMode::Write, try_once()).unwrap());
+}
+
+/// `FileHandle::read_bytes` copies what does not lie in one stored chunk
+/// (several chunks, or random-access storage): a refused copy is
+/// `OutOfMemory`, and the cursor stays.
+fn read_bytes_fails_cleanly_when_allocation_fails(ctx: Ctx) {
+    for kind in [StorageKind::Auto, StorageKind::RandomAccess] {
+        let fs = fs(ctx, kind);
+        populate(&fs);
+        let before = state(&fs);
+        let mut h = fs.open("/multi", OpenMode::Read).unwrap();
+        h.seek(SeekFrom::Start(10)).unwrap();
+        with_limit(LIMIT_BYTES, || {
+            out_of_memory(h.read_bytes(usize::MAX));
+            out_of_memory(h.read_bytes(SIZE / 2));
+        });
+        assert_eq!(h.tell(), 10, "{kind:?}: the cursor stays");
+        assert_eq!(h.read_bytes(usize::MAX).unwrap().len(), SIZE - 10);
+        drop(h);
+        assert_eq!(state(&fs), before, "{kind:?}");
+    }
 }

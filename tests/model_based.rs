@@ -1097,6 +1097,9 @@ impl Model {
 
     fn open(&mut self, raw: &str, mode: OpenMode, preallocate: u64) -> Result<MHandle, E> {
         let p = norm(raw)?;
+        if mode == OpenMode::Read && preallocate > 0 {
+            return Err("InvalidInput");
+        }
         match self.lookup(&p) {
             Ok(Node::File) => {
                 if mode == OpenMode::CreateNew {

@@ -252,10 +252,10 @@ impl Error {
     pub(crate) fn from_storage(path: &str, err: StorageError) -> Self {
         match err {
             StorageError::Quota(q) => q.into(),
-            StorageError::RandomWriteUnsupported { offset, len } => Error::unsupported(
+            StorageError::RandomWriteUnsupported { offset, len, size } => Error::unsupported(
                 path,
                 format!(
-                    "write at offset {offset} of a {len}-byte file: sequential storage only appends"
+                    "write of {len} bytes at offset {offset} of a {size}-byte file: sequential storage only appends (at offset {size})"
                 ),
             ),
             StorageError::PromotionLimit { size, limit } => Error::unsupported(

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use bytes::Bytes;
-use dmemfs_core_tree::{NodeRef, NormPath, Tree, TreeError};
+use dmemfs_core_tree::{NodeRef, NormPath, Subtree, Tree, TreeError};
+use dmemfs_quota::QuotaReservation;
 use dmemfs_storage_backends::FileStorage;
 
 use crate::engine::{Engine, Mutation, OnExists, OnFileExists, Outcome};
@@ -97,8 +98,20 @@ impl MemoryFileSystem {
     }
 
     /// Opens `path` in `mode`, waiting for the file's lock up to the timeout.
+    /// A `Read` open shares the file and never changes it, so it refuses a
+    /// preallocation (`InvalidInput`) before looking anything up.
     pub fn open_with(&self, path: &str, mode: OpenMode, opts: OpenOptions) -> Result<FileHandle> {
         let path = parse(path)?;
+        if mode == OpenMode::Read && opts.preallocate > 0 {
+            return Err(Error::invalid(
+                path.as_str(),
+                format!(
+                    "preallocate({}) on a Read open: a shared open never changes the file; \
+                     open it ReadWrite to grow it",
+                    opts.preallocate
+                ),
+            ));
+        }
         let timeout = match opts.lock_timeout {
             Some(t) => Some(t),
             None => self.core().default_lock_timeout,
@@ -140,7 +153,8 @@ impl MemoryFileSystem {
         }
     }
 
-    /// Truncates (Write mode) and preallocates a freshly opened existing file.
+    /// Truncates (Write mode) and preallocates a freshly opened existing file
+    /// (never in Read mode: `open_with` refused that).
     fn prepare_existing(
         &self,
         mut handle: FileHandle,
@@ -192,7 +206,7 @@ impl MemoryFileSystem {
     }
 
     /// Reserves what a new file of `len` bytes stored in one piece costs.
-    fn reserve_for(&self, len: u64) -> Result<dmemfs_quota::QuotaReservation> {
+    fn reserve_for(&self, len: u64) -> Result<QuotaReservation> {
         let config = self.core().storage;
         Ok(self
             .core()
@@ -322,51 +336,85 @@ impl MemoryFileSystem {
     pub fn copy_tree(&self, src: &str, dst: &str) -> Result<()> {
         let src = parse(src)?;
         let dst = parse(dst)?;
-        let snapshot = self.inner.core.published.load_full();
-        let plan = snapshot.subtree(&src)?;
-        if snapshot.get(&dst).is_some() {
-            return Err(Error::AlreadyExists {
-                path: dst.to_string(),
-            });
-        }
-        let core = self.core();
-        let config = core.storage;
-        // Refuse before reading or allocating anything.
-        let estimate: u64 = plan
-            .files
-            .iter()
-            .map(|f| FileStorage::charge_for(config, f.file.storage.len()))
-            .sum();
-        if estimate > core.ledger.available() {
-            return Err(Error::QuotaExceeded {
-                requested: estimate,
-                available: core.ledger.available(),
-            });
-        }
-        core.nodes.check(plan.node_count())?;
-        let timeout = core.default_lock_timeout;
-        let plan = plan.try_map_files(|source| {
-            if source.lock.read(timeout).is_err() {
-                return Err(would_block(&src, timeout));
+        loop {
+            let plan = {
+                let snapshot = self.snapshot();
+                let plan = snapshot.subtree(&src)?;
+                if snapshot.get(&dst).is_some() {
+                    return Err(Error::AlreadyExists {
+                        path: dst.to_string(),
+                    });
+                }
+                plan
+            };
+            let core = self.core();
+            let config = core.storage;
+            // Reserved before anything is read or allocated; settled to the
+            // exact figure once the copies are made.
+            let estimate: u64 = plan
+                .files
+                .iter()
+                .map(|f| FileStorage::charge_for(config, f.file.len()))
+                .sum();
+            let mut charge = core.ledger.reserve(estimate)?;
+            core.nodes.check(plan.node_count())?;
+            let Some(copies) = self.copy_files(&src, &dst, plan)? else {
+                // A source was removed or replaced after the snapshot was
+                // taken, and its data is gone: start over from a newer one.
+                continue;
+            };
+            let total: u64 = copies.files.iter().map(|f| f.file.storage.charge()).sum();
+            if total > charge.bytes() {
+                charge.grow(total - charge.bytes())?;
+            } else {
+                charge.release_part(charge.bytes() - total);
             }
-            let content = ReadHold(source).0.content(dst.as_str())?;
+            return self
+                .apply(Mutation::Graft {
+                    dst,
+                    subtree: copies,
+                    charge,
+                })
+                .map(drop);
+        }
+    }
+
+    /// New, unlinked and uncharged nodes holding copies of the files of
+    /// `plan` (found below `src`; the copies go to `dst`), each source read
+    /// under its read lock. `None` if a source was unlinked since the
+    /// snapshot `plan` came from: its data is gone.
+    fn copy_files(
+        &self,
+        src: &NormPath,
+        dst: &NormPath,
+        plan: Subtree<FileRef>,
+    ) -> Result<Option<Subtree<FileRef>>> {
+        /// Why copying stopped.
+        enum Stop {
+            Unlinked,
+            Failed(Error),
+        }
+        let config = self.core().storage;
+        let timeout = self.core().default_lock_timeout;
+        let copied = plan.try_map_files(|source| {
+            if source.lock.read(timeout).is_err() {
+                return Err(Stop::Failed(would_block(src, timeout)));
+            }
+            let hold = ReadHold(source);
+            if hold.0.is_unlinked() {
+                return Err(Stop::Unlinked);
+            }
+            let content = hold.0.content(dst.as_str()).map_err(Stop::Failed)?;
+            drop(hold);
             let storage = FileStorage::from_bytes(config, content)
-                .map_err(|e| Error::from_storage(dst.as_str(), e))?;
-            Ok(FileNode::new(NewFile {
-                storage,
-                write_locked: false,
-                generation: 0,
-                dirty: false,
-            }))
-        })?;
-        let total: u64 = plan.files.iter().map(|f| f.file.storage.charge()).sum();
-        let charge = core.ledger.reserve(total)?;
-        self.apply(Mutation::Graft {
-            dst,
-            subtree: plan,
-            charge,
-        })
-        .map(drop)
+                .map_err(|e| Stop::Failed(Error::from_storage(dst.as_str(), e)))?;
+            Ok(FileNode::new(NewFile::with_storage(storage)))
+        });
+        match copied {
+            Ok(copies) => Ok(Some(copies)),
+            Err(Stop::Unlinked) => Ok(None),
+            Err(Stop::Failed(e)) => Err(e),
+        }
     }
 
     /// Writes every `(path, content)` pair, creating parents and replacing
@@ -411,7 +459,7 @@ impl MemoryFileSystem {
         if entries.is_empty() && dirs.is_empty() {
             return Ok(0);
         }
-        self.check_import_quota(&entries, on_file)?;
+        let prepaid = self.reserve_import(&entries, on_file)?;
         let config = self.core().storage;
         let mut files = Vec::with_capacity(entries.len());
         for (path, data) in entries {
@@ -423,20 +471,24 @@ impl MemoryFileSystem {
             files,
             dirs,
             on_file,
+            prepaid,
         })? {
             Outcome::Imported(n) => Ok(n),
             _ => Ok(0),
         }
     }
 
-    /// Refuses an import that cannot fit (or, with [`OnFileExists::Fail`],
-    /// that meets an existing file) before any content is copied. The writer
-    /// checks again, exactly, when it links the files.
-    fn check_import_quota(
+    /// Reserves the quota an import will take (what the new files cost
+    /// less what the files they replace are charged, as the current
+    /// snapshot says) before any content is copied, or refuses an import
+    /// that cannot fit (or, with [`OnFileExists::Fail`], that meets an
+    /// existing file). The writer settles the reservation to the exact
+    /// change when it links the files.
+    fn reserve_import(
         &self,
         entries: &[(NormPath, Bytes)],
         on_file: OnFileExists,
-    ) -> Result<()> {
+    ) -> Result<QuotaReservation> {
         let config = self.core().storage;
         let snapshot = self.snapshot();
         let mut new_charge = 0u64;
@@ -455,14 +507,10 @@ impl MemoryFileSystem {
             }
             new_charge += FileStorage::charge_for(config, data.len() as u64);
         }
-        let available = self.core().ledger.available();
-        if new_charge > old_charge && new_charge - old_charge > available {
-            return Err(Error::QuotaExceeded {
-                requested: new_charge - old_charge,
-                available,
-            });
-        }
-        Ok(())
+        Ok(self
+            .core()
+            .ledger
+            .reserve(new_charge.saturating_sub(old_charge))?)
     }
 
     // ----- reading the tree -----
@@ -526,7 +574,7 @@ impl MemoryFileSystem {
                 is_dir: true,
             },
             NodeRef::File(f) => Metadata {
-                size: f.storage.len(),
+                size: f.len(),
                 created_at: f.created_at(),
                 modified_at: f.modified_at(),
                 generation: f.generation(),
@@ -555,7 +603,7 @@ impl MemoryFileSystem {
     /// A file's length.
     pub fn get_size(&self, path: &str) -> Result<u64> {
         let path = parse(path)?;
-        Ok(lookup_file(&self.snapshot(), &path)?.storage.len())
+        Ok(lookup_file(&self.snapshot(), &path)?.len())
     }
 
     // ----- content -----
@@ -751,4 +799,31 @@ pub(crate) fn copy_to_bytes_for(path: &str, data: &[u8]) -> Result<Bytes> {
         })?;
     v.extend_from_slice(data);
     Ok(Bytes::from(v))
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tree_copy_from_a_snapshot_naming_a_removed_file_starts_over() {
+        for concurrency in [Concurrency::Actor, Concurrency::GlobalLock] {
+            let fs = MemoryFileSystem::builder()
+                .concurrency(concurrency)
+                .build()
+                .expect("filesystem");
+            fs.mkdir("/d", false).expect("mkdir");
+            fs.write("/d/a", b"kept").expect("write");
+            fs.write("/d/b", b"removed").expect("write");
+            let (src, dst) = (parse("/d").expect("path"), parse("/e").expect("path"));
+            let plan = fs.snapshot().subtree(&src).expect("dir");
+            fs.remove("/d/b").expect("remove");
+            // The plan names /d/b, whose data is gone: no copy is made.
+            assert!(fs.copy_files(&src, &dst, plan).expect("no error").is_none());
+            fs.copy_tree("/d", "/e")
+                .expect("copy from a newer snapshot");
+            assert_eq!(fs.listdir("/e").expect("dir"), ["a"]);
+            assert_eq!(fs.read("/e/a").expect("read"), b"kept");
+        }
+    }
 }

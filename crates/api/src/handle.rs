@@ -105,10 +105,15 @@ impl FileHandle {
     }
 
     /// Returns up to `max` bytes at the cursor, without copying when they lie
-    /// in one stored chunk.
+    /// in one stored chunk. A copy the allocator refuses is
+    /// [`Error::OutOfMemory`], and the cursor stays.
     pub fn read_bytes(&mut self, max: usize) -> Result<Bytes> {
         self.need_readable()?;
-        let bytes = self.node.storage.read_bytes(self.cursor, max);
+        let bytes = self
+            .node
+            .storage
+            .read_bytes(self.cursor, max)
+            .map_err(|e| Error::from_storage(&self.path, e))?;
         self.cursor += bytes.len() as u64;
         Ok(bytes)
     }

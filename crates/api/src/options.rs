@@ -91,7 +91,10 @@ impl OpenOptions {
     }
 
     /// Grows the file with zeros to at least `bytes` after opening (charged to
-    /// the quota; fails with `QuotaExceeded` if it does not fit).
+    /// the quota; fails with `QuotaExceeded` if it does not fit). Only for
+    /// modes that write: a [`OpenMode::Read`] open shares the file with other
+    /// readers and never changes it, so it refuses a nonzero preallocation
+    /// with `InvalidInput` (D-MemFS grows the file there).
     pub fn preallocate(mut self, bytes: u64) -> Self {
         self.preallocate = bytes;
         self

@@ -193,6 +193,16 @@ impl QuotaReservation {
         self.bytes -= bytes.min(self.bytes);
     }
 
+    /// Takes `bytes` more from the free quota into this reservation, or
+    /// fails like [`QuotaLedger::reserve`] without changing anything.
+    pub fn grow(&mut self, bytes: u64) -> Result<(), QuotaError> {
+        if bytes > 0 {
+            self.ledger.take(bytes)?;
+            self.bytes += bytes;
+        }
+        Ok(())
+    }
+
     /// Gives back `bytes` of the reservation now and holds on to the rest.
     pub fn release_part(&mut self, bytes: u64) {
         let n = bytes.min(self.bytes);
@@ -255,6 +265,25 @@ mod tests {
         assert_eq!(ledger.used(), 40);
         drop(r);
         assert_eq!(ledger.used(), 20);
+    }
+
+    #[test]
+    fn a_reservation_grows_within_the_limit_and_gives_it_all_back() {
+        let ledger = QuotaLedger::new(100);
+        let mut r = ledger.reserve(50).expect("fits");
+        r.grow(30).expect("fits");
+        assert_eq!((r.bytes(), ledger.used()), (80, 80));
+        assert_eq!(
+            r.grow(21),
+            Err(QuotaError::Exceeded {
+                requested: 21,
+                available: 20
+            })
+        );
+        assert_eq!((r.bytes(), ledger.used()), (80, 80));
+        r.grow(0).expect("nothing to take");
+        drop(r);
+        assert_eq!(ledger.used(), 0);
     }
 
     #[test]

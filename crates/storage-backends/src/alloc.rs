@@ -1,8 +1,9 @@
 //! Buffers for stored data, allocated so that a refusal is an error.
 //!
-//! Invariant: every buffer that holds (or may grow to hold) a file's bytes is
-//! obtained here with `try_reserve*`, never with an allocation that aborts the
-//! process when memory runs out. Anyone in the crate may call these; none of
+//! Invariant: every buffer that holds (or may grow to hold) a file's bytes,
+//! or a copy of them that a read returns, is obtained here with
+//! `try_reserve*`, never with an allocation that aborts the process when
+//! memory runs out. Anyone in the crate may call these; none of
 //! them touches a ledger (callers reserve quota first).
 
 use bytes::Bytes;
@@ -51,6 +52,28 @@ pub(crate) fn copied(data: &[u8]) -> Result<Bytes, StorageError> {
     Ok(Bytes::from(buf))
 }
 
+/// `data` as a buffer of exactly its length: its own memory, without a
+/// copy, when nothing else holds it and it has no spare capacity; else a
+/// copy. So storing it never keeps memory beyond its length, nor a second
+/// copy of bytes its owner has handed over.
+pub(crate) fn exact_buffer(data: Bytes) -> Result<Vec<u8>, StorageError> {
+    let shared = match data.try_into_mut() {
+        Ok(unique) => {
+            let buf = Vec::from(unique);
+            if buf.capacity() == buf.len() {
+                return Ok(buf);
+            }
+            let mut copy = exact(buf.len())?;
+            copy.extend_from_slice(&buf);
+            return Ok(copy);
+        }
+        Err(shared) => shared,
+    };
+    let mut copy = exact(shared.len())?;
+    copy.extend_from_slice(&shared);
+    Ok(copy)
+}
+
 /// Grows `buf` to `new_len` bytes, the new ones zero. Amortized growth is
 /// tried first; if the allocator refuses the doubled size, exactly what is
 /// needed is tried before giving up. On error `buf` is unchanged.
@@ -79,6 +102,30 @@ mod tests {
         assert_eq!(&zeroed(5, too_large.clone()).expect("small")[..], &[0; 5]);
         assert_eq!(&copied(b"abc").expect("small")[..], b"abc");
         assert!(zeroed(0, too_large).expect("empty").is_empty());
+    }
+
+    #[test]
+    fn exact_buffer_takes_a_unique_buffer_and_copies_anything_else() {
+        let owned = Bytes::from(vec![1u8; 100]);
+        let at = owned.as_ptr();
+        let buf = exact_buffer(owned).expect("small");
+        assert_eq!((buf.as_ptr(), buf.len(), buf.capacity()), (at, 100, 100));
+
+        let mut roomy = Vec::with_capacity(1000);
+        roomy.extend_from_slice(&[2u8; 10]);
+        let buf = exact_buffer(Bytes::from(roomy)).expect("small");
+        assert_eq!(
+            (buf.len(), buf.capacity()),
+            (10, 10),
+            "no spare capacity kept"
+        );
+
+        let shared = Bytes::from(vec![3u8; 100]);
+        let buf = exact_buffer(shared.clone()).expect("small");
+        assert_ne!(buf.as_ptr(), shared.as_ptr(), "a shared buffer is copied");
+        assert_eq!((&buf[..], buf.capacity()), (&shared[..], 100));
+        let slice = exact_buffer(shared.slice(10..20)).expect("small");
+        assert_eq!((&slice[..], slice.capacity()), (&[3u8; 10][..], 10));
     }
 
     #[test]

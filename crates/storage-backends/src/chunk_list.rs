@@ -236,45 +236,39 @@ impl ChunkList {
     }
 
     /// Up to `max` bytes from `offset`: a slice of the stored chunk when they
-    /// lie in one, else a copy.
-    pub(crate) fn read_bytes(&self, offset: u64, max: usize) -> Bytes {
+    /// lie in one, else a copy ([`StorageError::AllocationFailed`] if the
+    /// allocator refuses it).
+    pub(crate) fn read_bytes(&self, offset: u64, max: usize) -> Result<Bytes, StorageError> {
         let Some(i) = self.find(offset) else {
-            return Bytes::new();
+            return Ok(Bytes::new());
         };
-        let want = (self.len - offset).min(max as u64) as usize;
+        let want = (self.len - offset).min(max as u64);
         if want == 0 {
-            return Bytes::new();
+            return Ok(Bytes::new());
         }
         if let Some(c) = self.chunk(i) {
             let skip = (offset - c.start()) as usize;
-            if skip + want <= c.data.len() {
-                return c.data.slice(skip..skip + want);
+            let end = skip + want as usize;
+            if end <= c.data.len() {
+                return Ok(c.data.slice(skip..end));
             }
         }
-        let mut out = vec![0; want];
+        let mut out = alloc::try_buffer(want, StorageError::TooLarge { offset, len: want })?;
+        // The capacity is there, so this zero-fills without allocating.
+        out.resize(want as usize, 0);
         let n = self.read_at(offset, &mut out);
         out.truncate(n);
-        Bytes::from(out)
+        Ok(Bytes::from(out))
     }
 
-    /// All the bytes: the stored chunk itself when there is at most one.
-    pub(crate) fn to_bytes(&self) -> Bytes {
-        match self.count {
-            0 => Bytes::new(),
-            1 => self.chunk(0).map(|c| c.data.clone()).unwrap_or_default(),
-            _ => {
-                let mut out = Vec::with_capacity(self.len as usize);
-                self.copy_into(&mut out);
-                Bytes::from(out)
-            }
-        }
-    }
-
-    /// Like [`ChunkList::to_bytes`], with the copy allocated by `try_reserve`:
-    /// an allocator refusal is an error, not an abort.
+    /// All the bytes: the stored chunk itself when there is at most one,
+    /// else a copy allocated by `try_reserve` (an allocator refusal is an
+    /// error, not an abort).
     pub(crate) fn try_to_bytes(&self) -> Result<Bytes, StorageError> {
-        if self.count <= 1 {
-            return Ok(self.to_bytes());
+        match self.count {
+            0 => return Ok(Bytes::new()),
+            1 => return Ok(self.chunk(0).map(|c| c.data.clone()).unwrap_or_default()),
+            _ => {}
         }
         let mut out = alloc::try_buffer(
             self.len,
@@ -323,10 +317,10 @@ mod tests {
                 let want = &b"abcdefghij"[(offset as usize).min(10)..];
                 let want = &want[..want.len().min(size)];
                 assert_eq!(&buf[..n], want, "offset {offset} size {size}");
-                assert_eq!(&l.read_bytes(offset, size)[..], want);
+                assert_eq!(&l.read_bytes(offset, size).expect("small")[..], want);
             }
         }
-        assert_eq!(&l.to_bytes()[..], b"abcdefghij");
+        assert_eq!(&l.try_to_bytes().expect("small")[..], b"abcdefghij");
     }
 
     #[test]
@@ -369,8 +363,9 @@ mod tests {
         let (t, dropped) = l.truncated(6).expect("small");
         assert_eq!((t.count(), dropped, t.len()), (2, 0, 6));
         assert_eq!(all(&t), b"abcdef");
-        assert_eq!(t.read_bytes(0, 4).as_ptr(), first.as_ptr());
-        assert_ne!(t.read_bytes(4, 2).as_ptr(), second.as_ptr());
+        let read = |offset| t.read_bytes(offset, 4).expect("small");
+        assert_eq!(read(0).as_ptr(), first.as_ptr());
+        assert_ne!(read(4).as_ptr(), second.as_ptr());
 
         let (t, dropped) = l.truncated(4).expect("small");
         assert_eq!((t.count(), dropped, all(&t)), (1, 1, b"abcd".to_vec()));

@@ -15,12 +15,14 @@ pub enum StorageError {
 
     /// A [`StorageKind::Sequential`](crate::StorageKind::Sequential) file was
     /// asked to write somewhere other than at its end.
-    #[error("sequential storage cannot write {len} bytes at offset {offset}: only appends are supported")]
+    #[error("sequential storage cannot write {len} bytes at offset {offset} of a {size}-byte file: only appends (at offset {size}) are supported")]
     RandomWriteUnsupported {
         /// Where the refused write was to start.
         offset: u64,
         /// Bytes the refused write carried.
         len: u64,
+        /// The file's length, where an append would have started.
+        size: u64,
     },
 
     /// An [`StorageKind::Auto`](crate::StorageKind::Auto) file too large to

@@ -122,21 +122,15 @@ impl FileStorage {
     /// [`FileStorage::charge_for`] itself.
     ///
     /// Sequential kinds keep `data` itself as the one chunk (no copy; no chunk
-    /// if it is empty); [`StorageKind::RandomAccess`] copies it into its
-    /// buffer, failing with [`StorageError::AllocationFailed`] if the
-    /// allocator refuses.
+    /// if it is empty); [`StorageKind::RandomAccess`] makes it its buffer,
+    /// taking `data`'s own memory when nothing else holds it and it has no
+    /// spare capacity, else copying it (failing with
+    /// [`StorageError::AllocationFailed`] if the allocator refuses).
     pub fn from_bytes(config: StorageConfig, data: Bytes) -> Result<FileStorage, StorageError> {
         let backend = if config.starts_sequential() {
             Backend::Sequential(ChunkList::from_bytes(data)?)
         } else {
-            let mut buf = alloc::try_buffer(
-                data.len() as u64,
-                StorageError::TooLarge {
-                    offset: 0,
-                    len: data.len() as u64,
-                },
-            )?;
-            buf.extend_from_slice(&data);
+            let buf = alloc::exact_buffer(data)?;
             Backend::RandomAccess(Arc::new(RandomAccessBuffer::from_vec(buf)))
         };
         Ok(Self::with_backend(config, backend))
@@ -179,6 +173,24 @@ impl FileStorage {
         let state = self.state.load();
         ledger.release(state.charge(self.config.chunk_overhead));
         ledger.remove_chunks(state.chunk_count());
+    }
+
+    /// Drops the content: from now on the file reads as empty, and its
+    /// memory is freed as soon as no reader holds the old content (a `Bytes`
+    /// a read returned keeps what it points into). Touches no ledger: for a
+    /// file no ledger is charged for any more (after
+    /// [`FileStorage::discharge_from`], or whose charge its owner settled
+    /// otherwise), which others may still hold, such as a removed file that
+    /// old snapshots of a tree still name.
+    pub fn drop_content(&self) {
+        let _writer = lock(&self.writer);
+        let empty = match **self.state.load() {
+            Backend::Sequential(_) => Backend::Sequential(ChunkList::new()),
+            Backend::RandomAccess(_) => {
+                Backend::RandomAccess(Arc::new(RandomAccessBuffer::from_vec(Vec::new())))
+            }
+        };
+        self.publish(empty);
     }
 
     /// The file's length in bytes. Lock-free.
@@ -226,8 +238,9 @@ impl FileStorage {
 
     /// Up to `max` bytes starting at `offset`; empty at or past the end. When
     /// the range lies inside one stored chunk the result shares its memory
-    /// (no copy); otherwise the bytes are copied once.
-    pub fn read_bytes(&self, offset: u64, max: usize) -> Bytes {
+    /// (no copy); otherwise the bytes are copied once, and a copy the
+    /// allocator refuses is [`StorageError::AllocationFailed`], not an abort.
+    pub fn read_bytes(&self, offset: u64, max: usize) -> Result<Bytes, StorageError> {
         match &**self.state.load() {
             Backend::Sequential(list) => list.read_bytes(offset, max),
             Backend::RandomAccess(b) => b.read_bytes(offset, max),
@@ -235,17 +248,8 @@ impl FileStorage {
     }
 
     /// The whole content; shares the stored memory when the file has at most
-    /// one chunk, else one copy.
-    pub fn to_bytes(&self) -> Bytes {
-        match &**self.state.load() {
-            Backend::Sequential(list) => list.to_bytes(),
-            Backend::RandomAccess(b) => b.to_bytes(),
-        }
-    }
-
-    /// Like [`FileStorage::to_bytes`], but a copy the allocator refuses is
-    /// [`StorageError::AllocationFailed`] instead of an abort: for copies
-    /// that become stored data, and for reads of files of any size.
+    /// one chunk, else one copy, and a copy the allocator refuses is
+    /// [`StorageError::AllocationFailed`] instead of an abort.
     pub fn try_to_bytes(&self) -> Result<Bytes, StorageError> {
         match &**self.state.load() {
             Backend::Sequential(list) => list.try_to_bytes(),
@@ -337,7 +341,8 @@ impl FileStorage {
     ///
     /// Sequential storage keeps `data` itself as its one chunk (no copy);
     /// random-access storage (a promoted [`StorageKind::Auto`] file stays
-    /// random-access) copies it into a new buffer. The ledger is charged the
+    /// random-access) makes it its new buffer, as
+    /// [`FileStorage::from_bytes`] does. The ledger is charged the
     /// difference between the new and the old cost, reserved before any
     /// allocation; the old content is freed when its last reader lets go.
     pub fn replace(&self, data: Bytes, ledger: &StdArc<QuotaLedger>) -> Result<(), StorageError> {
@@ -353,11 +358,9 @@ impl FileStorage {
         let reservation = ledger.reserve(new_charge.saturating_sub(old_charge))?;
         let next = match &*state {
             Backend::Sequential(_) => Backend::Sequential(ChunkList::from_bytes(data)?),
-            Backend::RandomAccess(_) => {
-                let mut buf = alloc::try_buffer(len, StorageError::TooLarge { offset: 0, len })?;
-                buf.extend_from_slice(&data);
-                Backend::RandomAccess(Arc::new(RandomAccessBuffer::from_vec(buf)))
-            }
+            Backend::RandomAccess(_) => Backend::RandomAccess(Arc::new(
+                RandomAccessBuffer::from_vec(alloc::exact_buffer(data)?),
+            )),
         };
         self.publish(next);
         reservation.commit();
@@ -373,9 +376,10 @@ impl FileStorage {
     pub(crate) fn model_snapshot(&self) -> (u64, u64, Bytes) {
         let state = self.state.load();
         let bytes = match &**state {
-            Backend::Sequential(list) => list.to_bytes(),
-            Backend::RandomAccess(b) => b.to_bytes(),
-        };
+            Backend::Sequential(list) => list.try_to_bytes(),
+            Backend::RandomAccess(b) => b.try_to_bytes(),
+        }
+        .expect("a model's file is a few bytes");
         (state.len(), state.chunk_count(), bytes)
     }
 
@@ -401,10 +405,11 @@ impl FileStorage {
         let state = self.state.load_full();
         match &*state {
             Backend::Sequential(list) if offset == list.len() => self.append(list, data, ledger)?,
-            Backend::Sequential(_) if self.config.kind == StorageKind::Sequential => {
+            Backend::Sequential(list) if self.config.kind == StorageKind::Sequential => {
                 return Err(StorageError::RandomWriteUnsupported {
                     offset,
                     len: n as u64,
+                    size: list.len(),
                 })
             }
             Backend::Sequential(list) => {
@@ -489,6 +494,17 @@ mod tests {
 
     const OVERHEAD: u64 = 128;
 
+    impl FileStorage {
+        /// The whole content, for tests of small files.
+        fn to_bytes(&self) -> Bytes {
+            self.try_to_bytes().expect("a test file is small")
+        }
+
+        fn read(&self, offset: u64, max: usize) -> Bytes {
+            self.read_bytes(offset, max).expect("a test file is small")
+        }
+    }
+
     fn cfg(kind: StorageKind) -> StorageConfig {
         StorageConfig {
             kind,
@@ -557,7 +573,7 @@ mod tests {
                     let want = pattern(offset.min(written), written.saturating_sub(offset));
                     let want = &want[..want.len().min(size)];
                     assert_eq!(&buf[..n], want);
-                    assert_eq!(&s.read_bytes(offset, size)[..], want);
+                    assert_eq!(&s.read(offset, size)[..], want);
                 }
             }
             assert!(is_pattern(&s.to_bytes()));
@@ -578,20 +594,20 @@ mod tests {
             first.as_ptr(),
             "one chunk: to_bytes is the chunk"
         );
-        let part = s.read_bytes(2, 5);
+        let part = s.read(2, 5);
         assert_eq!(&part[..], b"23456");
         assert_eq!(part.as_ptr(), whole.as_ptr().wrapping_add(2));
 
         s.write_at(10, b"abcdef", &ledger).expect("room");
-        let across = s.read_bytes(8, 4);
+        let across = s.read(8, 4);
         assert_eq!(&across[..], b"89ab");
         assert_ne!(across.as_ptr(), first.as_ptr().wrapping_add(8));
-        let second = s.read_bytes(11, 3);
+        let second = s.read(11, 3);
         assert_eq!(&second[..], b"bcd");
-        assert_eq!(s.read_bytes(11, 3).as_ptr(), second.as_ptr());
+        assert_eq!(s.read(11, 3).as_ptr(), second.as_ptr());
         assert_eq!(&s.to_bytes()[..], b"0123456789abcdef");
-        assert!(s.read_bytes(16, 4).is_empty());
-        assert!(s.read_bytes(3, 0).is_empty());
+        assert!(s.read(16, 4).is_empty());
+        assert!(s.read(3, 0).is_empty());
     }
 
     #[test]
@@ -710,6 +726,29 @@ mod tests {
             assert!(s.is_empty());
             assert_eq!(ledger.used(), 0);
             assert_eq!(ledger.chunk_count(), 0);
+        }
+    }
+
+    #[test]
+    fn drop_content_empties_a_discharged_file_and_keeps_its_kind() {
+        for kind in [
+            StorageKind::Auto,
+            StorageKind::Sequential,
+            StorageKind::RandomAccess,
+        ] {
+            let ledger = QuotaLedger::new(u64::MAX);
+            let s = FileStorage::new(cfg(kind));
+            s.write_at(0, b"hello", &ledger).expect("room");
+            s.write_at(5, b" world", &ledger).expect("room");
+            let taken = s.read(0, 5);
+            let random = s.is_random_access();
+            s.discharge_from(&ledger);
+            s.drop_content();
+            assert_eq!((ledger.used(), ledger.chunk_count()), (0, 0));
+            assert_eq!((s.len(), s.chunk_count(), s.charge()), (0, 0, 0));
+            assert!(s.to_bytes().is_empty());
+            assert_eq!(s.is_random_access(), random);
+            assert_eq!(&taken[..], b"hello", "a reader's bytes stay valid");
         }
     }
 
@@ -837,9 +876,19 @@ mod tests {
         for offset in [0, 2, 4, 100] {
             assert_eq!(
                 s.write_at(offset, b"xy", &ledger),
-                Err(StorageError::RandomWriteUnsupported { offset, len: 2 })
+                Err(StorageError::RandomWriteUnsupported {
+                    offset,
+                    len: 2,
+                    size: 3
+                })
             );
         }
+        let refused = s.write_at(2, b"xy", &ledger).expect_err("not an append");
+        assert_eq!(
+            refused.to_string(),
+            "sequential storage cannot write 2 bytes at offset 2 of a 3-byte file: \
+             only appends (at offset 3) are supported"
+        );
         unchanged(&s, &ledger, b"abc", used, 1);
         assert!(!s.is_random_access());
     }
@@ -903,8 +952,8 @@ mod tests {
         s.truncate(6, &ledger).expect("shrink");
         assert_eq!(&s.to_bytes()[..], b"aaaabb");
         assert_eq!(s.chunk_count(), 2);
-        assert_eq!(s.read_bytes(0, 4).as_ptr(), a.as_ptr(), "whole chunk kept");
-        assert_ne!(s.read_bytes(4, 2).as_ptr(), b.as_ptr(), "cut chunk copied");
+        assert_eq!(s.read(0, 4).as_ptr(), a.as_ptr(), "whole chunk kept");
+        assert_ne!(s.read(4, 2).as_ptr(), b.as_ptr(), "cut chunk copied");
         assert_ledger(&ledger, &[&s]);
         s.truncate(6, &ledger).expect("no change");
         assert_ledger(&ledger, &[&s]);
@@ -1028,7 +1077,7 @@ mod tests {
                         check_snapshot(&s);
                         let whole = s.to_bytes();
                         assert!(is_pattern(&whole), "to_bytes off pattern");
-                        let probe = s.read_bytes(whole.len() as u64 / 2, 37);
+                        let probe = s.read(whole.len() as u64 / 2, 37);
                         let start = whole.len() as u64 / 2;
                         assert!(probe.iter().zip(start..).all(|(b, i)| *b == pat(i)));
                         checks.fetch_add(1, Ordering::Relaxed);

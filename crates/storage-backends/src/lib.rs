@@ -14,8 +14,9 @@
 //! Every stored byte is charged to a [`dmemfs_quota::QuotaLedger`]: a write
 //! reserves its quota before allocating, so an oversized write fails with a
 //! quota error before any memory is taken, and every failed operation leaves
-//! content, length and ledger as they were. Allocations of stored data use
-//! `try_reserve`, so running out of memory is an error, not an abort.
+//! content, length and ledger as they were. Allocations of stored data, and
+//! of the copies reads make, use `try_reserve`, so running out of memory is
+//! an error, not an abort.
 
 mod alloc;
 mod chunk_list;

@@ -44,26 +44,22 @@ impl RandomAccessBuffer {
         n
     }
 
-    /// A copy of up to `max` bytes from `offset`.
-    pub(crate) fn read_bytes(&self, offset: u64, max: usize) -> Bytes {
+    /// A copy of up to `max` bytes from `offset`, allocated by `try_reserve`:
+    /// an allocator refusal is an error, not an abort.
+    pub(crate) fn read_bytes(&self, offset: u64, max: usize) -> Result<Bytes, StorageError> {
         let data = read(&self.data);
         let src = tail(&data, offset);
-        Bytes::copy_from_slice(&src[..src.len().min(max)])
+        let src = &src[..src.len().min(max)];
+        let len = src.len() as u64;
+        let mut out = alloc::try_buffer(len, StorageError::TooLarge { offset, len })?;
+        out.extend_from_slice(src);
+        Ok(Bytes::from(out))
     }
 
     /// A copy of all the bytes, allocated by `try_reserve`: an allocator
     /// refusal is an error, not an abort.
     pub(crate) fn try_to_bytes(&self) -> Result<Bytes, StorageError> {
-        let data = read(&self.data);
-        let len = data.len() as u64;
-        let mut out = alloc::try_buffer(len, StorageError::TooLarge { offset: 0, len })?;
-        out.extend_from_slice(&data);
-        Ok(Bytes::from(out))
-    }
-
-    /// A copy of all the bytes.
-    pub(crate) fn to_bytes(&self) -> Bytes {
-        Bytes::copy_from_slice(&read(&self.data))
+        self.read_bytes(0, usize::MAX)
     }
 
     /// Writes `src` at `offset`, zero-filling any gap past the end. On error
@@ -88,9 +84,12 @@ impl RandomAccessBuffer {
     }
 
     /// Makes the content `size` bytes long: zero-extended or cut. A cut to a
-    /// quarter of the old length or less moves the content to a buffer of its
-    /// own size, so the freed memory really goes back. On error nothing
-    /// changes.
+    /// quarter of the buffer's capacity or less moves the content to a
+    /// buffer of its own size, so the freed memory really goes back: the
+    /// capacity stays under four times the length, however many cuts follow
+    /// one another (unless the allocator refuses the smaller buffer), while
+    /// a file cut and regrown around one size is not copied each time. On
+    /// error nothing changes.
     pub(crate) fn resize(&self, size: u64) -> Result<(), StorageError> {
         let old = self.len();
         let new_len = alloc::buffer_len(size).ok_or(StorageError::TooLarge {
@@ -101,7 +100,7 @@ impl RandomAccessBuffer {
         if new_len > data.len() {
             alloc::grow_zeroed(&mut data, new_len)?;
         } else if new_len < data.len() {
-            let shrink = new_len <= data.len() / 4;
+            let shrink = new_len <= data.capacity() / 4;
             data.truncate(new_len);
             if shrink {
                 // `shrink_to_fit` aborts if the allocator refuses; copying into
@@ -153,14 +152,14 @@ mod tests {
         b.write_at(1, b"EL").expect("small");
         b.write_at(4, b"O!").expect("small");
         b.write_at(8, b"x").expect("small");
-        assert_eq!(&b.to_bytes()[..], b"hELlO!\0\0x");
+        assert_eq!(&b.try_to_bytes().expect("small")[..], b"hELlO!\0\0x");
         assert_eq!(b.len(), 9);
         let mut buf = [0u8; 4];
         assert_eq!(b.read_at(7, &mut buf), 2);
         assert_eq!(&buf[..2], b"\0x");
         assert_eq!(b.read_at(9, &mut buf), 0);
         assert_eq!(b.read_at(u64::MAX, &mut buf), 0);
-        assert_eq!(&b.read_bytes(1, 3)[..], b"ELl");
+        assert_eq!(&b.read_bytes(1, 3).expect("small")[..], b"ELl");
     }
 
     #[test]
@@ -178,7 +177,7 @@ mod tests {
             Err(StorageError::AllocationFailed { .. })
         ));
         assert!(b.resize(1 << 62).is_err());
-        assert_eq!(&b.to_bytes()[..], b"abc");
+        assert_eq!(&b.try_to_bytes().expect("small")[..], b"abc");
         assert_eq!(b.len(), 3);
     }
 
@@ -187,7 +186,7 @@ mod tests {
         let b = RandomAccessBuffer::from_vec(vec![7; 1000]);
         b.resize(1010).expect("small");
         assert_eq!(
-            b.read_bytes(998, 100)[..],
+            b.read_bytes(998, 100).expect("small")[..],
             [7, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
         );
         b.resize(600).expect("small");
@@ -196,8 +195,25 @@ mod tests {
         b.resize(100).expect("small");
         assert_eq!(b.len(), 100);
         assert!(b.capacity() < 1000);
-        assert_eq!(&b.to_bytes()[..], &[7; 100][..]);
+        assert_eq!(&b.try_to_bytes().expect("small")[..], &[7; 100][..]);
         b.resize(0).expect("small");
-        assert!(b.to_bytes().is_empty());
+        assert!(b.try_to_bytes().expect("empty").is_empty());
+        assert_eq!(b.capacity(), 0);
+    }
+
+    #[test]
+    fn successive_cuts_keep_the_capacity_within_four_times_the_length() {
+        let b = RandomAccessBuffer::from_vec(vec![1; 10_000]);
+        let mut size = 10_000u64;
+        while size > 10 {
+            // Each cut keeps more than a quarter of the length before it.
+            size = size * 3 / 10;
+            b.resize(size).expect("small");
+            assert!(
+                b.capacity() as u64 <= 4 * size,
+                "capacity {} for {size} bytes",
+                b.capacity()
+            );
+        }
     }
 }

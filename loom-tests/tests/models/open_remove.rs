@@ -23,6 +23,11 @@
 //!   end to end. Checked by hand: making `still_linked` in `fs.rs` return
 //!   `true`, or making `TreeWriter::publish` release the locks before it
 //!   stores the tree, fails these models.
+//! - the real actor writer taking a file's lock that its own batch already
+//!   holds: two renames of one file, with no handle open, may land in one
+//!   batch, and neither may be refused as busy (`ResourceBusy` means a
+//!   handle has the file). Checked by hand: dropping the batch-held check
+//!   from `HeldLocks::take` in `engine/writer.rs` fails this model.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -230,5 +235,33 @@ fn real_open_versus_an_import_replacing_the_file() {
                 String::from_utf8_lossy(seen)
             ),
         }
+    });
+}
+
+/// The shipped filesystem with the actor writer: two threads move `/f` to
+/// `/g` and back while no handle is open. Whether the writer applies the
+/// two in one batch (the second finds the file locked by the first until
+/// the batch is published) or in two, neither is `ResourceBusy`.
+#[test]
+fn real_renames_of_one_file_in_one_batch_are_never_busy() {
+    check(|| {
+        let fs = MemoryFileSystem::builder()
+            .concurrency(Concurrency::Actor)
+            .build()
+            .expect("filesystem");
+        fs.write("/f", b"x").expect("write");
+        let back = {
+            let fs = fs.clone();
+            thread::spawn(move || fs.rename("/g", "/f"))
+        };
+        let there = fs.rename("/f", "/g");
+        let back = back.join().expect("renamer");
+        match (&there, &back) {
+            (Ok(()), Ok(())) | (Ok(()), Err(dmemfs::Error::NotFound { .. })) => {}
+            other => panic!("unexpected outcome: {other:?}"),
+        }
+        let at_f = fs.exists("/f");
+        assert_ne!(at_f, fs.exists("/g"), "the file is at exactly one path");
+        assert_eq!(at_f, back.is_ok());
     });
 }

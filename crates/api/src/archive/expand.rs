@@ -300,7 +300,8 @@ enum Bounded {
 }
 
 /// Reads `reader` to its end, unless it holds more than `max` bytes. Never
-/// holds more than `max + 1` bytes of capacity.
+/// holds more than `max + 1` bytes of capacity, and returns the data in a
+/// buffer of its own size.
 fn read_bounded(
     reader: &mut dyn Read,
     max: u64,
@@ -339,10 +340,19 @@ fn read_bounded(
         data.extend_from_slice(&piece[..n]);
     }
     if data.len() as u64 > max {
-        Ok(Bounded::Over(data.len() as u64))
-    } else {
-        Ok(Bounded::Data(data))
+        return Ok(Bounded::Over(data.len() as u64));
     }
+    if data.capacity() > data.len() {
+        // Grown without a declared size: the buffer becomes the stored
+        // file, which must not keep memory the quota does not charge.
+        let mut fitted: Vec<u8> = Vec::new();
+        fitted
+            .try_reserve_exact(data.len())
+            .map_err(|_| oom(data.len()))?;
+        fitted.extend_from_slice(&data);
+        data = fitted;
+    }
+    Ok(Bounded::Data(data))
 }
 
 /// The files a streaming expansion has written.
@@ -498,5 +508,24 @@ fn copy_entry(
     match declared {
         Some(declared) if declared != total => Err(size_mismatch(format, name, total, declared)),
         _ => Ok(()),
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_of_undeclared_size_keeps_no_spare_capacity() {
+        let path = NormPath::parse("/f").expect("path");
+        let source = vec![1u8; 100_000];
+        let mut reader: &[u8] = &source;
+        match read_bounded(&mut reader, 1 << 20, None, "test", &path).expect("read") {
+            Bounded::Data(data) => {
+                assert_eq!(data.len(), 100_000);
+                assert_eq!(data.capacity(), 100_000, "what the quota charges");
+            }
+            Bounded::Over(n) => panic!("{n} bytes are within the bound"),
+        }
     }
 }

@@ -39,11 +39,14 @@ pub(crate) enum Mutation {
     /// Create every directory in `dirs` (and its parents), then link every
     /// file (creating parents; an existing file is replaced if it is not
     /// open, kept, or an error, as `on_file` says), all or nothing. The
-    /// writer charges the net change in quota.
+    /// caller reserved `prepaid` for the net change in quota it estimated
+    /// before building the files; the writer settles it to the exact net
+    /// change (taking more, or giving some back).
     Import {
         files: Vec<(NormPath, FileRef)>,
         dirs: Vec<NormPath>,
         on_file: OnFileExists,
+        prepaid: QuotaReservation,
     },
 }
 
