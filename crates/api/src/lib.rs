@@ -85,6 +85,4 @@ pub mod loom_exports {
     pub use crate::engine::reply::{reply_slot, ReplyReceiver, ReplySender};
     pub use crate::file_lock::{FileLock, LockTimedOut};
     pub use crate::sync::channel::{channel, Receiver, Sender, TryRecvError};
-    pub use crate::sync::clock::{advance as advance_clock, Instant as ModelInstant};
-    pub use crate::sync::published::{Guard, Published};
 }

@@ -4,7 +4,9 @@
 //! charged to stored data plus the bytes of live reservations. Any thread may
 //! reserve, commit or release; the ledger takes no lock.
 
-use crate::sync::{Arc, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::sync::{AtomicU64, Ordering};
 use crate::{GrowthGuard, QuotaError};
 
 /// The atomic byte ledger of one filesystem.

@@ -18,10 +18,12 @@
 //!
 //! Readers may call every `&self` method from any thread without locking.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 use crate::alloc;
-use crate::sync::{Arc, OnceLock};
+use crate::sync::OnceLock;
 use crate::StorageError;
 
 /// Slots in the first slab; small files stay small.

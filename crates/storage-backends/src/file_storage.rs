@@ -18,6 +18,7 @@
 //! called from any thread, and serialize among themselves.
 
 use std::fmt;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use dmemfs_quota::{QuotaError, QuotaLedger};
@@ -25,7 +26,7 @@ use dmemfs_quota::{QuotaError, QuotaLedger};
 use crate::alloc;
 use crate::chunk_list::ChunkList;
 use crate::random_access::RandomAccessBuffer;
-use crate::sync::{lock, Arc, Mutex, Published, StdArc};
+use crate::sync::{lock, Mutex, Published};
 use crate::{StorageConfig, StorageError, StorageKind};
 
 /// The published state of a file's data.
@@ -270,7 +271,7 @@ impl FileStorage {
         &self,
         offset: u64,
         data: &[u8],
-        ledger: &StdArc<QuotaLedger>,
+        ledger: &Arc<QuotaLedger>,
     ) -> Result<usize, StorageError> {
         self.write_payload(offset, Payload::Borrowed(data), ledger)
     }
@@ -281,7 +282,7 @@ impl FileStorage {
         &self,
         offset: u64,
         data: Bytes,
-        ledger: &StdArc<QuotaLedger>,
+        ledger: &Arc<QuotaLedger>,
     ) -> Result<usize, StorageError> {
         self.write_payload(offset, Payload::Owned(data), ledger)
     }
@@ -293,7 +294,7 @@ impl FileStorage {
     /// dropping chunks (a chunk cut in two is replaced by a copy of its kept
     /// part, so the cut-off memory is really freed); random-access storage
     /// zero-extends or cuts its buffer. On error nothing changes.
-    pub fn truncate(&self, size: u64, ledger: &StdArc<QuotaLedger>) -> Result<(), StorageError> {
+    pub fn truncate(&self, size: u64, ledger: &Arc<QuotaLedger>) -> Result<(), StorageError> {
         let _writer = lock(&self.writer);
         let state = self.state.load_full();
         let overhead = self.config.chunk_overhead;
@@ -345,7 +346,7 @@ impl FileStorage {
     /// [`FileStorage::from_bytes`] does. The ledger is charged the
     /// difference between the new and the old cost, reserved before any
     /// allocation; the old content is freed when its last reader lets go.
-    pub fn replace(&self, data: Bytes, ledger: &StdArc<QuotaLedger>) -> Result<(), StorageError> {
+    pub fn replace(&self, data: Bytes, ledger: &Arc<QuotaLedger>) -> Result<(), StorageError> {
         let _writer = lock(&self.writer);
         let state = self.state.load_full();
         let overhead = self.config.chunk_overhead;
@@ -391,7 +392,7 @@ impl FileStorage {
         &self,
         offset: u64,
         data: Payload<'_>,
-        ledger: &StdArc<QuotaLedger>,
+        ledger: &Arc<QuotaLedger>,
     ) -> Result<usize, StorageError> {
         let n = data.as_slice().len();
         if n == 0 {
@@ -429,7 +430,7 @@ impl FileStorage {
         &self,
         list: &ChunkList,
         data: Payload<'_>,
-        ledger: &StdArc<QuotaLedger>,
+        ledger: &Arc<QuotaLedger>,
     ) -> Result<(), StorageError> {
         let n = data.as_slice().len() as u64;
         let reservation = ledger.reserve(n.saturating_add(self.config.chunk_overhead))?;
@@ -448,7 +449,7 @@ impl FileStorage {
         offset: u64,
         end: u64,
         data: &[u8],
-        ledger: &StdArc<QuotaLedger>,
+        ledger: &Arc<QuotaLedger>,
     ) -> Result<(), StorageError> {
         let len = list.len();
         let limit = self.config.promotion_hard_limit;

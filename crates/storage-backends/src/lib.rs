@@ -24,7 +24,7 @@ mod config;
 mod error;
 mod file_storage;
 mod random_access;
-mod sync;
+pub mod sync;
 
 pub use config::{
     StorageConfig, StorageKind, DEFAULT_CHUNK_OVERHEAD, DEFAULT_PROMOTION_HARD_LIMIT,

@@ -2,8 +2,8 @@
 //! published by `FileStorage`).
 //!
 //! Properties, each a model run on a real sequential `FileStorage` (its
-//! publication cell, chunk slots and slab `Arc`s are loom's under
-//! `--cfg loom`):
+//! publication cell and chunk slots are loom's under `--cfg loom`; its
+//! `Arc`s are std's, as in every build):
 //! - a reader that loads while the writer appends and then truncates sees one
 //!   whole version: the old list, the appended one or the truncated one, with
 //!   length, chunk count and bytes agreeing, and never an older version after
@@ -11,7 +11,8 @@
 //!   lists share and when it moves to a grown slab;
 //! - memory of retired lists is reclaimed: once the writer has truncated a
 //!   chunk away and no reader holds an old list, the chunk's bytes are freed
-//!   although the file lives on (and loom checks that no slab `Arc` leaks);
+//!   although the file lives on (the chunk reports its own drop, so a leaked
+//!   list or slab holding it fails the model);
 //! - the ledger holds exactly what the file is charged, and returns to zero.
 //!
 //! `TornStorage` and `HoardingStorage` are broken copies of the publication;
@@ -20,9 +21,9 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use dmemfs::loom_exports::Published;
 use dmemfs_quota::QuotaLedger;
 use dmemfs_storage_backends::loom_exports::snapshot;
+use dmemfs_storage_backends::sync::Published;
 use dmemfs_storage_backends::{FileStorage, StorageConfig, StorageKind};
 use loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use loom::thread;

@@ -22,7 +22,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use dmemfs::loom_exports::{advance_clock, FileLock, ModelInstant};
+use dmemfs::loom_exports::FileLock;
+use dmemfs_storage_backends::sync::{advance_clock, Instant as ModelInstant};
 use loom::cell::UnsafeCell;
 use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::sync::{Condvar, Mutex, MutexGuard};

@@ -32,8 +32,9 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use dmemfs::loom_exports::{FileLock, Published};
+use dmemfs::loom_exports::FileLock;
 use dmemfs::{Concurrency, MemoryFileSystem, OpenMode};
+use dmemfs_storage_backends::sync::Published;
 use loom::thread;
 
 use crate::common::{check, FOREVER};

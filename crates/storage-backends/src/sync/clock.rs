@@ -9,7 +9,7 @@
 //! place the expiry can fall relative to the other threads.
 
 #[cfg(not(loom))]
-pub(crate) use std::time::Instant;
+pub use std::time::Instant;
 
 #[cfg(loom)]
 pub use model::{advance, Instant};
