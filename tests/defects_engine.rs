@@ -1,6 +1,6 @@
 //! Regression tests for the engine defects of issue 11 (items 2, 3, 6, 7
 //! and 8's error path), each on both strategies: a busy error with no
-//! handle open, a read-only open that changed its file, file data pinned by
+//! handle open (from a batch's own hold, or from a read without a handle), a read-only open that changed its file, file data pinned by
 //! a live iterator after removal, and an error message with wrong numbers.
 //! The allocation failures of item 8 are in `tests/allocation_failure.rs`,
 //! and the process-wide memory figures of item 6 in `tests/quota_memory.rs`.
@@ -74,6 +74,73 @@ fn renames_back_and_forth_are_never_busy(ctx: Ctx) {
     assert!(e.to_string().contains(here[0]), "{e}");
     drop(h);
     fs.rename(here[0], "/c").unwrap();
+}
+
+both_strategies!(reads_racing_renames_never_make_them_busy);
+
+/// Three threads read `/a` or `/b` without a handle (`read`, `export_bytes`
+/// and `copy`, each taking the file's lock for an instant) while another
+/// renames the file back and forth: the renames wait those reads out and
+/// are never `ResourceBusy`. With a handle open, a rename is.
+fn reads_racing_renames_never_make_them_busy(ctx: Ctx) {
+    const ROUNDS: usize = 5_000;
+    let fs = ctx.fs();
+    fs.write("/a", b"payload").unwrap();
+    let renamed = AtomicBool::new(false);
+    let busy = thread::scope(|s| {
+        for reader in 0..3 {
+            let (fs, renamed) = (&fs, &renamed);
+            s.spawn(move || {
+                let copy = format!("/copy{reader}");
+                let mut seen = 0;
+                // Until the renames are over and this reader has seen the file.
+                while !(renamed.load(Ordering::SeqCst) && seen > 0) {
+                    for path in ["/a", "/b"] {
+                        let read = match reader {
+                            0 => fs.read(path),
+                            1 => fs.export_bytes(path, None).map(|b| b.to_vec()),
+                            _ => fs.copy(path, &copy).and_then(|()| {
+                                let content = fs.read(&copy)?;
+                                fs.remove(&copy)?;
+                                Ok(content)
+                            }),
+                        };
+                        match read {
+                            Ok(content) => {
+                                assert_eq!(content, b"payload");
+                                seen += 1;
+                            }
+                            Err(Error::NotFound { .. }) => {}
+                            Err(e) => panic!("reader {reader} at {path}: {e}"),
+                        }
+                    }
+                }
+            });
+        }
+        let mut busy = 0;
+        for _ in 0..ROUNDS {
+            for (src, dst) in [("/a", "/b"), ("/b", "/a")] {
+                match fs.rename(src, dst) {
+                    Ok(()) => {}
+                    Err(Error::ResourceBusy { .. }) => busy += 1,
+                    Err(e) => panic!("rename {src} -> {dst}: {e}"),
+                }
+            }
+        }
+        renamed.store(true, Ordering::SeqCst);
+        busy
+    });
+    assert_eq!(
+        busy, 0,
+        "{busy} renames were ResourceBusy with no handle open"
+    );
+    assert_eq!(fs.read("/a").unwrap(), b"payload");
+    // With a handle open, a rename is ResourceBusy, and waits for nothing.
+    let h = fs.open("/a", OpenMode::Read).unwrap();
+    let e = expect_kind(fs.rename("/a", "/b"), ErrorKind::ResourceBusy);
+    assert!(e.to_string().contains("/a"), "{e}");
+    drop(h);
+    fs.rename("/a", "/b").unwrap();
 }
 
 // ---------------------------------------------------------------------------

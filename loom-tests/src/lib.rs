@@ -17,7 +17,8 @@
 //! | `quota.rs` | quota ledger | reservations never exceed the limit; a dropped reservation returns exactly what it took; the ledger returns to zero |
 //! | `chunk_list.rs` | chunk-list publication | a reader sees a whole old or new list during an append or truncate; retired chunks are freed |
 //! | `actor.rs` | reply slot, request channel, actor engine | a reply is never lost; a caller of a dropped actor gets an error, not a hang |
-//! | `open_remove.rs` | handle open versus remove, rename, replacing import; the writer's batch holding file locks | never both succeed; never both fail; a lock the batch holds is never `ResourceBusy` to the batch |
+//! | `open_remove.rs` | handle open versus remove, rename, replacing import; the writer's batch holding file locks; reads without a handle versus a rename | never both succeed; never both fail; a lock the batch holds is never `ResourceBusy` to the batch; a transient read never makes a rename busy |
+//! | `relink.rs` | the tree writer's hold versus handles and transient holders | waits out transient holders and is never refused by them; never waits for a handle; no lost wake-up |
 //!
 //! Each protocol also has a deliberately broken variant (a copy with one
 //! defect, run through the same model) in a `#[should_panic]` test, which

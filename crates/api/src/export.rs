@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use dmemfs_storage_backends::Holder;
 
-use crate::node::FileRef;
+use crate::fs_core::FileRef;
 use crate::Error;
 
 /// Yields `(path, content)` for each file listed when the export began,
@@ -37,6 +38,13 @@ impl ExportIter {
     pub fn remaining(&self) -> usize {
         self.files.len()
     }
+
+    /// Ends the iteration with `error`.
+    fn stop(&mut self, error: Error) -> Option<(String, Bytes)> {
+        self.error = Some(error);
+        self.files = Vec::new().into_iter();
+        None
+    }
 }
 
 impl Iterator for ExportIter {
@@ -48,24 +56,18 @@ impl Iterator for ExportIter {
             if file.is_unlinked() {
                 continue;
             }
-            if file.lock.read(self.timeout).is_err() {
-                self.error = Some(Error::WouldBlock {
-                    path,
-                    timeout: self.timeout.unwrap_or(Duration::MAX),
-                });
-                self.files = Vec::new().into_iter();
-                return None;
-            }
-            let content = (!file.is_unlinked()).then(|| file.content(&path));
-            file.lock.unlock_read();
-            match content {
-                Some(Ok(content)) => return Some((path, content)),
-                Some(Err(e)) => {
-                    self.error = Some(e);
-                    self.files = Vec::new().into_iter();
-                    return None;
+            // A transient hold, given back before the next item.
+            let hold = match file.read_linked(Holder::Transient, self.timeout) {
+                Ok(Some(hold)) => hold,
+                Ok(None) => continue,
+                Err(_) => {
+                    let timeout = self.timeout.unwrap_or(Duration::MAX);
+                    return self.stop(Error::WouldBlock { path, timeout });
                 }
-                None => {}
+            };
+            match hold.storage().try_to_bytes() {
+                Ok(content) => return Some((path, content)),
+                Err(e) => return self.stop(Error::from_storage(&path, e)),
             }
         }
     }

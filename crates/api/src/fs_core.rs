@@ -5,10 +5,13 @@ use std::time::Duration;
 
 use dmemfs_core_tree::Tree;
 use dmemfs_quota::{NodeCounter, QuotaLedger};
-use dmemfs_storage_backends::StorageConfig;
+use dmemfs_storage_backends::{File, StorageConfig};
 
-use crate::node::FileRef;
 use crate::sync::{Arc, Published};
+
+/// What the tree stores for a file: shared between the published snapshots
+/// and the holds on the file.
+pub(crate) type FileRef = Arc<File>;
 
 /// What every part of one filesystem reads. Only the tree writer stores into
 /// `published`; everyone else loads it, lock-free.

@@ -1,16 +1,16 @@
 //! [`FileHandle`]: an open file.
 //!
-//! A handle holds its file's lock from open to close (shared for `Read`,
-//! exclusive otherwise), so its reads and writes need no further locking and
-//! never go through the tree writer. A handle is used by one thread at a time
+//! A handle owns a hold on its file's lock from open to close (shared for
+//! `Read`, exclusive otherwise; the hold gives the lock back when the handle
+//! drops), so its reads and writes need no further locking and never go
+//! through the tree writer. A handle is used by one thread at a time
 //! (`&mut self`); send it to another thread if you like.
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use bytes::Bytes;
+use dmemfs_storage_backends::{File, FileReadHold, FileWriteHold};
 
-use crate::fs::zeros_for;
-use crate::node::FileRef;
 use crate::sync::Arc;
 use crate::{Error, FsCore, OpenMode, Result};
 
@@ -22,31 +22,44 @@ use crate::{Error, FsCore, OpenMode, Result};
 #[derive(Debug)]
 pub struct FileHandle {
     core: Arc<FsCore>,
-    node: FileRef,
+    hold: Hold,
     path: String,
     mode: OpenMode,
     cursor: u64,
 }
 
+/// The handle's hold on its file: shared for `Read`, exclusive otherwise.
+#[derive(Debug)]
+pub(crate) enum Hold {
+    Read(FileReadHold),
+    Write(FileWriteHold),
+}
+
+impl Hold {
+    fn file(&self) -> &File {
+        match self {
+            Hold::Read(h) => h,
+            Hold::Write(h) => h,
+        }
+    }
+}
+
 impl FileHandle {
-    /// Wraps a file whose lock the caller has just taken for `mode`.
-    pub(crate) fn new(core: Arc<FsCore>, node: FileRef, path: String, mode: OpenMode) -> Self {
+    /// Wraps `hold`, a handle's hold on the file at `path` taken for `mode`
+    /// (a write hold unless `mode` is `Read`).
+    pub(crate) fn new(core: Arc<FsCore>, hold: Hold, path: String, mode: OpenMode) -> Self {
         let cursor = if mode == OpenMode::Append {
-            node.storage.len()
+            hold.file().storage().len()
         } else {
             0
         };
         FileHandle {
             core,
-            node,
+            hold,
             path,
             mode,
             cursor,
         }
-    }
-
-    pub(crate) fn node(&self) -> &FileRef {
-        &self.node
     }
 
     /// The normalized path the file was opened at.
@@ -85,21 +98,25 @@ impl FileHandle {
         }
     }
 
-    fn need_writable(&self) -> Result<()> {
-        if self.mode.is_writable() {
-            Ok(())
-        } else {
-            Err(Error::unsupported(
+    /// The write hold, for a handle opened to write.
+    fn writer(&self) -> Result<&FileWriteHold> {
+        match &self.hold {
+            Hold::Write(hold) if self.mode.is_writable() => Ok(hold),
+            _ => Err(Error::unsupported(
                 &self.path,
                 "write on a handle opened Read",
-            ))
+            )),
         }
+    }
+
+    fn storage_error(&self, e: dmemfs_storage_backends::StorageError) -> Error {
+        Error::from_storage(&self.path, e)
     }
 
     /// Reads up to `buf.len()` bytes at the cursor.
     fn read_into(&mut self, buf: &mut [u8]) -> Result<usize> {
         self.need_readable()?;
-        let n = self.node.storage.read_at(self.cursor, buf);
+        let n = self.hold.file().storage().read_at(self.cursor, buf);
         self.cursor += n as u64;
         Ok(n)
     }
@@ -110,10 +127,11 @@ impl FileHandle {
     pub fn read_bytes(&mut self, max: usize) -> Result<Bytes> {
         self.need_readable()?;
         let bytes = self
-            .node
-            .storage
+            .hold
+            .file()
+            .storage()
             .read_bytes(self.cursor, max)
-            .map_err(|e| Error::from_storage(&self.path, e))?;
+            .map_err(|e| self.storage_error(e))?;
         self.cursor += bytes.len() as u64;
         Ok(bytes)
     }
@@ -121,20 +139,18 @@ impl FileHandle {
     /// Where a write goes: the end for `Append`, the cursor otherwise.
     fn write_offset(&self) -> u64 {
         if self.mode == OpenMode::Append {
-            self.node.storage.len()
+            self.hold.file().storage().len()
         } else {
             self.cursor
         }
     }
 
     pub(crate) fn write_slice(&mut self, data: &[u8]) -> Result<usize> {
-        self.need_writable()?;
+        let hold = self.writer()?;
         let offset = self.write_offset();
-        let n = self
-            .node
-            .storage
+        let n = hold
             .write_at(offset, data, &self.core.ledger)
-            .map_err(|e| Error::from_storage(&self.path, e))?;
+            .map_err(|e| self.storage_error(e))?;
         self.advance_after_write(offset, n);
         Ok(n)
     }
@@ -142,13 +158,11 @@ impl FileHandle {
     /// Writes `data`; when it appends to sequential storage, `data` itself is
     /// stored (no copy). The whole write is refused if it exceeds the quota.
     pub fn write_bytes(&mut self, data: Bytes) -> Result<usize> {
-        self.need_writable()?;
+        let hold = self.writer()?;
         let offset = self.write_offset();
-        let n = self
-            .node
-            .storage
+        let n = hold
             .write_bytes_at(offset, data, &self.core.ledger)
-            .map_err(|e| Error::from_storage(&self.path, e))?;
+            .map_err(|e| self.storage_error(e))?;
         self.advance_after_write(offset, n);
         Ok(n)
     }
@@ -156,7 +170,9 @@ impl FileHandle {
     fn advance_after_write(&mut self, offset: u64, n: usize) {
         if n > 0 {
             self.cursor = offset + n as u64;
-            self.node.record_write();
+            if let Hold::Write(hold) = &self.hold {
+                hold.record_write();
+            }
         }
     }
 
@@ -164,18 +180,16 @@ impl FileHandle {
     /// `None`; the cursor moves back if it was past the new end. Returns the
     /// new size.
     pub fn truncate(&mut self, size: Option<u64>) -> Result<u64> {
-        self.need_writable()?;
+        let hold = self.writer()?;
         let target = size.unwrap_or(self.cursor);
-        let before = self.node.storage.len();
-        self.node
-            .storage
-            .truncate(target, &self.core.ledger)
-            .map_err(|e| Error::from_storage(&self.path, e))?;
+        let before = hold.storage().len();
+        hold.truncate(target, &self.core.ledger)
+            .map_err(|e| self.storage_error(e))?;
+        if before != target {
+            hold.record_write();
+        }
         if self.cursor > target {
             self.cursor = target;
-        }
-        if before != target {
-            self.node.record_write();
         }
         Ok(target)
     }
@@ -183,72 +197,34 @@ impl FileHandle {
     /// `Write` opens of an existing file empty it; the open itself counts
     /// as a truncation (new generation and `modified_at`), as in D-MemFS.
     pub(crate) fn truncate_for_write_open(&mut self) -> Result<()> {
-        self.node
-            .storage
-            .truncate(0, &self.core.ledger)
-            .map_err(|e| Error::from_storage(&self.path, e))?;
-        self.node.record_write();
+        let hold = self.writer()?;
+        hold.truncate(0, &self.core.ledger)
+            .map_err(|e| self.storage_error(e))?;
+        hold.record_write();
         Ok(())
     }
 
-    /// Grows the file with zeros to at least `size`; the cursor stays.
+    /// Grows the file with zeros to at least `size`; the cursor stays. The
+    /// growth is reserved once, before the zeros are allocated.
     pub(crate) fn preallocate(&mut self, size: u64) -> Result<()> {
-        let len = self.node.storage.len();
-        if size <= len {
+        let hold = self.writer()?;
+        if size <= hold.storage().len() {
             return Ok(());
         }
-        // Refused by the quota before the zeros are allocated; the storage
-        // reserves again (exactly) when it stores them.
-        let grow = size - len;
-        let cost = if self.node.storage.is_random_access() {
-            grow
-        } else {
-            grow.saturating_add(self.core.storage.chunk_overhead)
-        };
-        let room = self.core.ledger.reserve(cost)?;
-        let zeros = zeros_for(&self.path, grow)?;
-        drop(room);
-        self.node
-            .storage
-            .write_bytes_at(len, zeros, &self.core.ledger)
-            .map_err(|e| Error::from_storage(&self.path, e))?;
-        self.node.record_write();
+        hold.truncate(size, &self.core.ledger)
+            .map_err(|e| self.storage_error(e))?;
+        hold.record_write();
         Ok(())
-    }
-
-    /// Replaces the whole content in one step (`MemoryFileSystem::write`).
-    pub(crate) fn replace_content(mut self, data: &[u8]) -> Result<()> {
-        self.replace_with(data.len() as u64, |path| {
-            crate::fs::copy_to_bytes_for(path, data)
-        })
     }
 
     /// A `Write` open with preallocation: the content becomes `size` zeros
-    /// in one step, so a refusal leaves the old content in place.
+    /// in one step, reserved before they are allocated, so a refusal leaves
+    /// the old content in place.
     pub(crate) fn reset_to_zeros(&mut self, size: u64) -> Result<()> {
-        self.replace_with(size, |path| zeros_for(path, size))
-    }
-
-    /// Swaps in `len` bytes made by `make`, atomically: refused by the quota
-    /// before `make` allocates, and on any error the old content stays.
-    fn replace_with(&mut self, len: u64, make: impl FnOnce(&str) -> Result<Bytes>) -> Result<()> {
-        let storage = &self.node.storage;
-        let new_charge = if storage.is_random_access() {
-            len
-        } else {
-            dmemfs_storage_backends::FileStorage::charge_for(self.core.storage, len)
-        };
-        // The storage reserves again, exactly, when it swaps the content in.
-        let room = self
-            .core
-            .ledger
-            .reserve(new_charge.saturating_sub(storage.charge()))?;
-        let content = make(&self.path)?;
-        drop(room);
-        storage
-            .replace(content, &self.core.ledger)
-            .map_err(|e| Error::from_storage(&self.path, e))?;
-        self.node.record_write();
+        let hold = self.writer()?;
+        hold.replace_with_zeros(size, &self.core.ledger)
+            .map_err(|e| self.storage_error(e))?;
+        hold.record_write();
         Ok(())
     }
 
@@ -262,7 +238,7 @@ impl FileHandle {
                     "seek {d} bytes past the end: only SeekFrom::Start may pass the end"
                 )))
             }
-            SeekFrom::End(d) => self.node.storage.len().checked_add_signed(d),
+            SeekFrom::End(d) => self.hold.file().storage().len().checked_add_signed(d),
         };
         match target {
             Some(t) => {
@@ -270,16 +246,6 @@ impl FileHandle {
                 Ok(t)
             }
             None => Err(bad(format!("seek to {pos:?} leaves the file's range"))),
-        }
-    }
-}
-
-impl Drop for FileHandle {
-    fn drop(&mut self) {
-        if self.mode.is_writable() {
-            self.node.lock.unlock_write();
-        } else {
-            self.node.lock.unlock_read();
         }
     }
 }

@@ -42,6 +42,8 @@
 //!   streaming) with every entry checked and every byte bounded by the
 //!   quota, and exports a subtree as an archive.
 
+#![forbid(unsafe_code)]
+
 pub mod archive;
 mod builder;
 mod engine;
@@ -50,12 +52,10 @@ mod export;
 #[cfg(feature = "fault-injection")]
 #[doc(hidden)]
 pub mod fault;
-mod file_lock;
 mod fs;
 mod fs_core;
 mod handle;
 mod metadata;
-mod node;
 mod options;
 mod sync;
 
@@ -83,6 +83,5 @@ pub(crate) use fs_core::FsCore;
 #[doc(hidden)]
 pub mod loom_exports {
     pub use crate::engine::reply::{reply_slot, ReplyReceiver, ReplySender};
-    pub use crate::file_lock::{FileLock, LockTimedOut};
     pub use crate::sync::channel::{channel, Receiver, Sender, TryRecvError};
 }

@@ -1,4 +1,12 @@
-//! The data of dmemfs files.
+//! The file of dmemfs: its data, its lock, its metadata, and what it costs.
+//!
+//! A [`File`] is what a tree maps a path to (it knows no path and no
+//! filesystem). Its lock is taken through owned holds, [`FileReadHold`] and
+//! [`FileWriteHold`], given back when dropped; the write hold is the only way
+//! to change the content, and each of its mutations reserves the quota it
+//! costs itself. The lock tells handles, transient readers and writers, and
+//! the tree writer apart ([`Holder`]), so the tree writer is refused by an
+//! open handle but waits out a read without one.
 //!
 //! A [`FileStorage`] holds one file's bytes in one of two forms, chosen by its
 //! [`StorageConfig`]:
@@ -18,19 +26,23 @@
 //! of the copies reads make, use `try_reserve`, so running out of memory is
 //! an error, not an abort.
 
+#![forbid(unsafe_code)]
+
 mod alloc;
 mod chunk_list;
 mod config;
 mod error;
-mod file_storage;
+mod file;
 mod random_access;
+mod storage;
 pub mod sync;
 
 pub use config::{
     StorageConfig, StorageKind, DEFAULT_CHUNK_OVERHEAD, DEFAULT_PROMOTION_HARD_LIMIT,
 };
 pub use error::StorageError;
-pub use file_storage::FileStorage;
+pub use file::{Busy, File, FileHold, FileReadHold, FileWriteHold, Holder, Holds, LockTimedOut};
+pub use storage::FileStorage;
 
 /// The internals the loom models in `loom-tests/` check. Built only with
 /// `--cfg loom`; not part of the API.
@@ -40,6 +52,8 @@ pub mod loom_exports {
     use bytes::Bytes;
 
     use crate::FileStorage;
+
+    pub use crate::file::lock::FileLock;
 
     /// One load of `storage`'s published state: its length, its chunk
     /// count, and the bytes read from that same load. A torn publication

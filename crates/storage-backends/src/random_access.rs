@@ -3,9 +3,9 @@
 //! Invariants: `len` always equals the buffer's length once the write lock is
 //! released (it is stored while the lock is held), so a reader holding the
 //! read lock sees the two agree, and `len()` can be read without any lock.
-//! Only the storage's single writer calls the `&self` mutators; readers take
-//! the read side of the lock and never wait for anything but a write in
-//! progress.
+//! Only the holder of the file's write hold calls the `&self` mutators (one
+//! thread at a time); readers take the read side of the lock and never wait
+//! for anything but a write in progress.
 
 use bytes::Bytes;
 
@@ -47,19 +47,29 @@ impl RandomAccessBuffer {
     /// A copy of up to `max` bytes from `offset`, allocated by `try_reserve`:
     /// an allocator refusal is an error, not an abort.
     pub(crate) fn read_bytes(&self, offset: u64, max: usize) -> Result<Bytes, StorageError> {
-        let data = read(&self.data);
-        let src = tail(&data, offset);
-        let src = &src[..src.len().min(max)];
-        let len = src.len() as u64;
-        let mut out = alloc::try_buffer(len, StorageError::TooLarge { offset, len })?;
-        out.extend_from_slice(src);
-        Ok(Bytes::from(out))
+        self.copy_range(offset, max).map(Bytes::from)
     }
 
     /// A copy of all the bytes, allocated by `try_reserve`: an allocator
     /// refusal is an error, not an abort.
     pub(crate) fn try_to_bytes(&self) -> Result<Bytes, StorageError> {
         self.read_bytes(0, usize::MAX)
+    }
+
+    /// A copy of all the bytes in a buffer of their own, allocated like
+    /// [`RandomAccessBuffer::try_to_bytes`].
+    pub(crate) fn try_to_vec(&self) -> Result<Vec<u8>, StorageError> {
+        self.copy_range(0, usize::MAX)
+    }
+
+    fn copy_range(&self, offset: u64, max: usize) -> Result<Vec<u8>, StorageError> {
+        let data = read(&self.data);
+        let src = tail(&data, offset);
+        let src = &src[..src.len().min(max)];
+        let len = src.len() as u64;
+        let mut out = alloc::try_buffer(len, StorageError::TooLarge { offset, len })?;
+        out.extend_from_slice(src);
+        Ok(out)
     }
 
     /// Writes `src` at `offset`, zero-filling any gap past the end. On error
@@ -143,77 +153,4 @@ fn tail(data: &[u8], offset: u64) -> &[u8] {
 }
 
 #[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn overwrite_extend_and_gap() {
-        let b = RandomAccessBuffer::from_vec(b"hello".to_vec());
-        b.write_at(1, b"EL").expect("small");
-        b.write_at(4, b"O!").expect("small");
-        b.write_at(8, b"x").expect("small");
-        assert_eq!(&b.try_to_bytes().expect("small")[..], b"hELlO!\0\0x");
-        assert_eq!(b.len(), 9);
-        let mut buf = [0u8; 4];
-        assert_eq!(b.read_at(7, &mut buf), 2);
-        assert_eq!(&buf[..2], b"\0x");
-        assert_eq!(b.read_at(9, &mut buf), 0);
-        assert_eq!(b.read_at(u64::MAX, &mut buf), 0);
-        assert_eq!(&b.read_bytes(1, 3).expect("small")[..], b"ELl");
-    }
-
-    #[test]
-    fn impossible_writes_change_nothing() {
-        let b = RandomAccessBuffer::from_vec(b"abc".to_vec());
-        assert_eq!(
-            b.write_at(u64::MAX, b"xy"),
-            Err(StorageError::TooLarge {
-                offset: u64::MAX,
-                len: 2
-            })
-        );
-        assert!(matches!(
-            b.write_at(1 << 62, b"x"),
-            Err(StorageError::AllocationFailed { .. })
-        ));
-        assert!(b.resize(1 << 62).is_err());
-        assert_eq!(&b.try_to_bytes().expect("small")[..], b"abc");
-        assert_eq!(b.len(), 3);
-    }
-
-    #[test]
-    fn resize_grows_with_zeros_and_frees_on_a_deep_cut() {
-        let b = RandomAccessBuffer::from_vec(vec![7; 1000]);
-        b.resize(1010).expect("small");
-        assert_eq!(
-            b.read_bytes(998, 100).expect("small")[..],
-            [7, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
-        );
-        b.resize(600).expect("small");
-        assert_eq!(b.len(), 600);
-        assert!(b.capacity() >= 1010);
-        b.resize(100).expect("small");
-        assert_eq!(b.len(), 100);
-        assert!(b.capacity() < 1000);
-        assert_eq!(&b.try_to_bytes().expect("small")[..], &[7; 100][..]);
-        b.resize(0).expect("small");
-        assert!(b.try_to_bytes().expect("empty").is_empty());
-        assert_eq!(b.capacity(), 0);
-    }
-
-    #[test]
-    fn successive_cuts_keep_the_capacity_within_four_times_the_length() {
-        let b = RandomAccessBuffer::from_vec(vec![1; 10_000]);
-        let mut size = 10_000u64;
-        while size > 10 {
-            // Each cut keeps more than a quarter of the length before it.
-            size = size * 3 / 10;
-            b.resize(size).expect("small");
-            assert!(
-                b.capacity() as u64 <= 4 * size,
-                "capacity {} for {size} bytes",
-                b.capacity()
-            );
-        }
-    }
-}
+mod tests;

@@ -1,5 +1,5 @@
 //! Model 3: chunk-list publication (`crates/storage-backends`: `ChunkList`
-//! published by `FileStorage`).
+//! published by `FileStorage`, changed through the file's `FileWriteHold`).
 //!
 //! Properties, each a model run on a real sequential `FileStorage` (its
 //! publication cell and chunk slots are loom's under `--cfg loom`; its
@@ -24,7 +24,7 @@ use bytes::Bytes;
 use dmemfs_quota::QuotaLedger;
 use dmemfs_storage_backends::loom_exports::snapshot;
 use dmemfs_storage_backends::sync::Published;
-use dmemfs_storage_backends::{FileStorage, StorageConfig, StorageKind};
+use dmemfs_storage_backends::{File, FileStorage, FileWriteHold, StorageConfig, StorageKind};
 use loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use loom::thread;
 
@@ -46,9 +46,11 @@ pub trait Storage: Send + Sync + 'static {
     fn finish(self);
 }
 
-/// The real storage, charged to a real ledger.
+/// The real storage, charged to a real ledger, changed through the file's
+/// write hold (as every content change is); readers load its storage
+/// without a lock.
 struct Real {
-    storage: FileStorage,
+    hold: FileWriteHold,
     ledger: Arc<QuotaLedger>,
 }
 
@@ -61,30 +63,31 @@ impl Storage for Real {
         };
         let ledger = QuotaLedger::new(1 << 20);
         let storage = FileStorage::from_bytes(config, data).expect("small");
-        storage.charge_to(&ledger).expect("room");
-        Real { storage, ledger }
+        let hold = File::new_for_handle(storage, false);
+        hold.charge_to(&ledger).expect("room");
+        Real { hold, ledger }
     }
 
     fn append(&self, data: Bytes) {
-        let len = self.storage.len();
-        self.storage
+        let len = self.hold.storage().len();
+        self.hold
             .write_bytes_at(len, data, &self.ledger)
             .expect("room");
         self.assert_charged();
     }
 
     fn truncate(&self, size: u64) {
-        self.storage.truncate(size, &self.ledger).expect("room");
+        self.hold.truncate(size, &self.ledger).expect("room");
         self.assert_charged();
     }
 
     fn snapshot(&self) -> (u64, u64, Bytes) {
-        snapshot(&self.storage)
+        snapshot(self.hold.storage())
     }
 
     fn finish(self) {
         self.assert_charged();
-        self.storage.discharge_from(&self.ledger);
+        self.hold.discharge_from(&self.ledger);
         assert_eq!(self.ledger.used(), 0, "the ledger did not return to zero");
         assert_eq!(self.ledger.chunk_count(), 0);
     }
@@ -93,8 +96,9 @@ impl Storage for Real {
 impl Real {
     /// The writer's view: the ledger holds exactly the file's charge.
     fn assert_charged(&self) {
-        assert_eq!(self.ledger.used(), self.storage.charge());
-        assert_eq!(self.ledger.chunk_count(), self.storage.chunk_count());
+        let storage = self.hold.storage();
+        assert_eq!(self.ledger.used(), storage.charge());
+        assert_eq!(self.ledger.chunk_count(), storage.chunk_count());
     }
 }
 

@@ -4,6 +4,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use loom::cell::UnsafeCell;
+
 /// Preemptions per execution when `LOOM_MAX_PREEMPTIONS` is not set, as in
 /// CI: every model finishes within a second in release mode.
 const DEFAULT_PREEMPTIONS: usize = 3;
@@ -45,5 +47,31 @@ where
 pub fn spin_until(mut condition: impl FnMut() -> bool) {
     while !condition() {
         loom::thread::yield_now();
+    }
+}
+
+/// Data a lock guards: any access not ordered by the lock against a write
+/// is a causality violation loom reports.
+pub struct Guarded(UnsafeCell<u32>);
+
+// SAFETY: the cell is touched only under the lock the model checks, and loom
+// reports any access the lock does not order.
+unsafe impl Sync for Guarded {}
+
+impl Guarded {
+    pub fn new() -> Self {
+        Guarded(UnsafeCell::new(0))
+    }
+
+    /// Called with the write lock held.
+    pub fn write(&self) {
+        // SAFETY: only while holding the write lock, which the model checks.
+        self.0.with_mut(|p| unsafe { *p += 1 });
+    }
+
+    /// Called with a read (or the write) lock held.
+    pub fn read(&self) -> u32 {
+        // SAFETY: only while holding a lock, which the model checks.
+        self.0.with(|p| unsafe { *p })
     }
 }

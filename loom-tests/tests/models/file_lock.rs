@@ -1,4 +1,6 @@
-//! Model 1: the per-file reader/writer lock (`crates/api/src/file_lock.rs`).
+//! Model 1: the per-file reader/writer lock
+//! (`crates/storage-backends/src/file/lock.rs`), between holders of one kind
+//! (the tree writer's hold, which tells kinds apart, is `relink.rs`'s).
 //!
 //! Properties, each a model run on the real `FileLock`:
 //! - mutual exclusion: a writer never holds the lock with anyone else (the
@@ -22,14 +24,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use dmemfs::loom_exports::FileLock;
+use dmemfs_storage_backends::loom_exports::FileLock;
 use dmemfs_storage_backends::sync::{advance_clock, Instant as ModelInstant};
-use loom::cell::UnsafeCell;
+use dmemfs_storage_backends::{Holder, Holds};
 use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::sync::{Condvar, Mutex, MutexGuard};
 use loom::thread;
 
-use crate::common::{check, spin_until, FOREVER, ONE_SECOND, TRY};
+use crate::common::{check, spin_until, Guarded, FOREVER, ONE_SECOND, TRY};
 
 /// What the models need of a reader/writer lock; `true` means acquired.
 pub trait RwProtocol: Send + Sync + 'static {
@@ -43,56 +45,32 @@ pub trait RwProtocol: Send + Sync + 'static {
     fn wake_timed_waiters(&self);
 }
 
+/// The real lock, every hold taken as a transient one (the kind matters
+/// only to the tree writer); `try_write` is a write with a zero timeout.
 impl RwProtocol for FileLock {
     fn read(&self, timeout: Option<Duration>) -> bool {
-        FileLock::read(self, timeout).is_ok()
+        FileLock::read(self, Holder::Transient, timeout).is_ok()
     }
     fn write(&self, timeout: Option<Duration>) -> bool {
-        FileLock::write(self, timeout).is_ok()
+        FileLock::write(self, Holder::Transient, timeout).is_ok()
     }
     fn try_write(&self) -> bool {
-        FileLock::try_write(self)
+        FileLock::write(self, Holder::Transient, TRY).is_ok()
     }
     fn unlock_read(&self) {
-        FileLock::unlock_read(self);
+        FileLock::unlock_read(self, Holder::Transient);
     }
     fn unlock_write(&self) {
-        FileLock::unlock_write(self);
+        FileLock::unlock_write(self, Holder::Transient);
     }
     fn is_locked(&self) -> bool {
-        FileLock::is_locked(self)
+        FileLock::holds(self) != Holds::None
     }
     fn writers_waiting(&self) -> u32 {
         FileLock::writers_waiting(self)
     }
     fn wake_timed_waiters(&self) {
         FileLock::wake_timed_waiters(self);
-    }
-}
-
-/// The data the lock guards: any access not ordered by the lock against a
-/// write is a causality violation loom reports.
-struct Guarded(UnsafeCell<u32>);
-
-// SAFETY: the cell is touched only under the lock the model checks, and loom
-// reports any access the lock does not order.
-unsafe impl Sync for Guarded {}
-
-impl Guarded {
-    fn new() -> Self {
-        Guarded(UnsafeCell::new(0))
-    }
-
-    /// Called with the write lock held.
-    fn write(&self) {
-        // SAFETY: only while holding the write lock, which the model checks.
-        self.0.with_mut(|p| unsafe { *p += 1 });
-    }
-
-    /// Called with a read (or the write) lock held.
-    fn read(&self) -> u32 {
-        // SAFETY: only while holding a lock, which the model checks.
-        self.0.with(|p| unsafe { *p })
     }
 }
 

@@ -20,3 +20,5 @@ mod file_lock;
 mod open_remove;
 #[cfg(loom)]
 mod quota;
+#[cfg(loom)]
+mod relink;

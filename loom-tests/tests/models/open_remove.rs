@@ -1,8 +1,8 @@
 //! Model 5: a handle's open versus the removal or rename of the same file.
 //!
-//! The protocol (`crates/api/src/fs.rs` `open_with`, `engine/writer.rs`): the
-//! writer takes the file's write lock with `try_write` before unlinking it
-//! (an open file is `ResourceBusy`), holds it across publication and
+//! The protocol (`crates/api/src/fs/mod.rs` `hold_at`, `engine/writer.rs`):
+//! the writer takes the file's lock as the relinker before unlinking it (a
+//! file a handle holds is `ResourceBusy`), holds it across publication and
 //! releases it after; an opener looks the path up in the published snapshot,
 //! takes the file's lock, then re-checks that the current snapshot still maps
 //! the path to the same node, and looks it up again otherwise.
@@ -20,21 +20,26 @@
 //! - the real `MemoryFileSystem` (`open` against `remove` with the global
 //!   lock writer, against `rename` and against an `import_tree` that
 //!   replaces the file with the actor writer), which runs the shipped code
-//!   end to end. Checked by hand: making `still_linked` in `fs.rs` return
-//!   `true`, or making `TreeWriter::publish` release the locks before it
-//!   stores the tree, fails these models.
+//!   end to end. Checked by hand: making `still_linked` in `fs/mod.rs`
+//!   return `true`, or making `TreeWriter::publish` release the holds before
+//!   it stores the tree, fails these models.
+//! - the real filesystem's transient readers (`read`, `export_bytes`) racing
+//!   a rename: the rename waits them out and is never `ResourceBusy`; the
+//!   read sees the file or, once it has moved, `NotFound`.
 //! - the real actor writer taking a file's lock that its own batch already
 //!   holds: two renames of one file, with no handle open, may land in one
 //!   batch, and neither may be refused as busy (`ResourceBusy` means a
-//!   handle has the file). Checked by hand: dropping the batch-held check
-//!   from `HeldLocks::take` in `engine/writer.rs` fails this model.
+//!   handle has the file). Checked by hand: making `FileLock::relink` refuse
+//!   a file the relinker holds already, instead of nesting its hold, fails
+//!   this model.
 
 use std::io::Read;
 use std::sync::Arc;
 
-use dmemfs::loom_exports::FileLock;
 use dmemfs::{Concurrency, MemoryFileSystem, OpenMode};
+use dmemfs_storage_backends::loom_exports::FileLock;
 use dmemfs_storage_backends::sync::Published;
+use dmemfs_storage_backends::Holder;
 use loom::thread;
 
 use crate::common::{check, FOREVER};
@@ -73,13 +78,13 @@ enum Refusal {
 fn open(tree: &Published<Tree>, path: usize, p: Protocol) -> Result<Arc<Node>, Refusal> {
     loop {
         let node = tree.load()[path].clone().ok_or(Refusal::NotFound)?;
-        assert!(node.lock.read(FOREVER).is_ok());
+        assert!(node.lock.read(Holder::Handle, FOREVER).is_ok());
         let still_linked = matches!(&tree.load()[path], Some(n) if Arc::ptr_eq(n, &node));
         if still_linked || !p.recheck {
             return Ok(node);
         }
         // Removed, renamed or replaced before we got the lock.
-        node.lock.unlock_read();
+        node.lock.unlock_read(Holder::Handle);
     }
 }
 
@@ -92,7 +97,7 @@ fn relink(
 ) -> Result<(), Refusal> {
     let current = tree.load_full();
     let node = current[from].clone().ok_or(Refusal::NotFound)?;
-    if !node.lock.try_write() {
+    if node.lock.relink().is_err() {
         return Err(Refusal::ResourceBusy);
     }
     let mut next = (*current).clone();
@@ -101,11 +106,11 @@ fn relink(
         next[to] = Some(Arc::clone(&node));
     }
     if !p.unlock_after_publish {
-        node.lock.unlock_write();
+        node.lock.unlock_relink();
     }
     tree.store(Arc::new(next));
     if p.unlock_after_publish {
-        node.lock.unlock_write();
+        node.lock.unlock_relink();
     }
     Ok(())
 }
@@ -133,7 +138,7 @@ fn open_against_relink(to: Option<usize>, p: Protocol) {
             ),
         }
         if let Ok(node) = opened {
-            node.lock.unlock_read();
+            node.lock.unlock_read(Holder::Handle);
         }
     });
 }
@@ -265,4 +270,48 @@ fn real_renames_of_one_file_in_one_batch_are_never_busy() {
         assert_ne!(at_f, fs.exists("/g"), "the file is at exactly one path");
         assert_eq!(at_f, back.is_ok());
     });
+}
+
+/// The shipped filesystem: a transient read (`read`, or `export_bytes`)
+/// races a rename of the same file. The rename waits the read out and never
+/// fails; the read sees the content or, once the file has moved, `NotFound`.
+fn real_read_against_rename(export: bool) {
+    check(move || {
+        let fs = MemoryFileSystem::builder()
+            .concurrency(Concurrency::GlobalLock)
+            .build()
+            .expect("filesystem");
+        fs.write("/f", b"x").expect("write");
+        let reader = {
+            let fs = fs.clone();
+            thread::spawn(move || {
+                if export {
+                    fs.export_bytes("/f", None).map(|b| b.to_vec())
+                } else {
+                    fs.read("/f")
+                }
+            })
+        };
+        let renamed = fs.rename("/f", "/g");
+        let read = reader.join().expect("reader");
+        assert!(
+            renamed.is_ok(),
+            "a transient read made the rename fail: {renamed:?}"
+        );
+        match read {
+            Ok(content) => assert_eq!(content, b"x"),
+            Err(dmemfs::Error::NotFound { .. }) => {}
+            Err(e) => panic!("unexpected read error: {e:?}"),
+        }
+    });
+}
+
+#[test]
+fn real_reads_racing_a_rename_never_make_it_busy() {
+    real_read_against_rename(false);
+}
+
+#[test]
+fn real_exports_racing_a_rename_never_make_it_busy() {
+    real_read_against_rename(true);
 }

@@ -142,7 +142,7 @@ fn check_dest(fs: &MemoryFileSystem, dest: &NormPath) -> Result<()> {
 /// `IsADirectory` if a directory is.
 fn existing_charge(fs: &MemoryFileSystem, path: &NormPath) -> Result<Option<u64>> {
     match fs.snapshot().lookup(path) {
-        Ok(NodeRef::File(f)) => Ok(Some(f.storage.charge())),
+        Ok(NodeRef::File(f)) => Ok(Some(f.storage().charge())),
         Ok(NodeRef::Dir { .. }) => Err(Error::IsADirectory {
             path: path.to_string(),
         }),

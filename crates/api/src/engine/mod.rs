@@ -6,9 +6,12 @@
 mod actor;
 mod mutation;
 pub(crate) mod reply;
+mod request;
+mod undo;
 mod writer;
 
-pub(crate) use mutation::{Mutation, OnExists, OnFileExists, Outcome};
+pub(crate) use mutation::{Created, Mutation, OnExists, OnFileExists, Outcome};
+pub(crate) use request::{Answer, Imported, Request};
 pub(crate) use writer::TreeWriter;
 
 use crate::sync::{lock, Arc, Mutex};

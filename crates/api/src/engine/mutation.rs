@@ -3,7 +3,7 @@
 use dmemfs_core_tree::{NormPath, Subtree};
 use dmemfs_quota::QuotaReservation;
 
-use crate::node::FileRef;
+use crate::fs_core::FileRef;
 
 /// One structural change. Everything that can be prepared without the tree
 /// (reading sources, building file nodes, reserving quota) is prepared by the
@@ -81,17 +81,30 @@ impl Mutation {
 pub(crate) enum OnExists {
     /// Fail with `AlreadyExists`.
     Fail,
-    /// Succeed with [`Outcome::Exists`] naming the file there, so the caller
+    /// Succeed with [`Created::Exists`] when a file is there, so the caller
     /// can open it instead.
     Report,
 }
 
-/// What a mutation did.
+/// What the writer answers a mutation with: the answer of its own kind (see
+/// [`super::Request`], which gives each caller only the answer its mutation
+/// can get).
 #[derive(Debug)]
 pub(crate) enum Outcome {
+    /// What every mutation but `CreateFile` and `Import` answers.
     Done,
+    /// What `CreateFile` did.
+    Created(Created),
     /// `Import` linked this many files.
     Imported(u64),
-    /// `CreateFile` with [`OnExists::Report`] found a file at the path.
+}
+
+/// What `CreateFile` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Created {
+    /// The file is linked at its path.
+    Linked,
+    /// With [`OnExists::Report`]: a file was at the path already, and the new
+    /// one was not linked.
     Exists,
 }

@@ -16,9 +16,12 @@ mod backoff;
 pub(crate) mod channel;
 
 pub(crate) use backoff::Backoff;
+#[cfg(loom)]
+pub(crate) use dmemfs_storage_backends::sync::wait;
+#[cfg(feature = "fault-injection")]
+pub(crate) use dmemfs_storage_backends::sync::AtomicBool;
 pub(crate) use dmemfs_storage_backends::sync::{
-    lock, wait, wait_timeout, AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Condvar, Guard,
-    Instant, Mutex, MutexGuard, Ordering, Published,
+    lock, AtomicU8, AtomicUsize, Guard, Mutex, Ordering, Published,
 };
 
 pub(crate) use std::sync::Arc;

@@ -1,0 +1,132 @@
+//! Opening files: [`MemoryFileSystem::open`] and
+//! [`MemoryFileSystem::open_with`], which hand out [`FileHandle`]s holding
+//! the file's lock as a handle.
+
+use dmemfs_core_tree::NormPath;
+use dmemfs_storage_backends::{File, FileHold, FileStorage, Holder};
+
+use super::{lookup_file, parse, MemoryFileSystem, Recheck};
+use crate::engine::{Created, OnExists, Request};
+use crate::handle::Hold;
+use crate::sync::Arc;
+use crate::{Error, FileHandle, OpenMode, OpenOptions, Result};
+
+impl MemoryFileSystem {
+    /// Opens `path` in `mode` with the default options.
+    pub fn open(&self, path: &str, mode: OpenMode) -> Result<FileHandle> {
+        self.open_with(path, mode, OpenOptions::new())
+    }
+
+    /// Opens `path` in `mode`, waiting for the file's lock up to the timeout.
+    /// A `Read` open shares the file and never changes it, so it refuses a
+    /// preallocation (`InvalidInput`) before looking anything up.
+    pub fn open_with(&self, path: &str, mode: OpenMode, opts: OpenOptions) -> Result<FileHandle> {
+        let path = parse(path)?;
+        if mode == OpenMode::Read && opts.preallocate > 0 {
+            return Err(Error::invalid(
+                path.as_str(),
+                format!(
+                    "preallocate({}) on a Read open: a shared open never changes the file; \
+                     open it ReadWrite to grow it",
+                    opts.preallocate
+                ),
+            ));
+        }
+        let timeout = match opts.lock_timeout {
+            Some(t) => Some(t),
+            None => self.core().default_lock_timeout,
+        };
+        if mode == OpenMode::CreateNew {
+            // Never opens an existing file, so it takes no lock: the writer
+            // refuses the creation if a file appears meanwhile.
+            return match lookup_file(&self.snapshot(), &path) {
+                Ok(_) => Err(already_exists(&path)),
+                Err(Error::NotFound { .. }) => self
+                    .create_for_open(&path, mode, opts.preallocate)?
+                    .ok_or_else(|| already_exists(&path)),
+                Err(e) => Err(e),
+            };
+        }
+        loop {
+            let hold = if mode.is_writable() {
+                self.hold_at(&path, timeout, Recheck::AtPath, |f| {
+                    f.write(Holder::Handle, timeout)
+                })
+                .map(Hold::Write)
+            } else {
+                self.hold_at(&path, timeout, Recheck::AtPath, |f| {
+                    f.read(Holder::Handle, timeout)
+                })
+                .map(Hold::Read)
+            };
+            let hold = match hold {
+                Ok(hold) => hold,
+                Err(Error::NotFound { .. }) if mode.creates() => {
+                    match self.create_for_open(&path, mode, opts.preallocate)? {
+                        Some(handle) => return Ok(handle),
+                        // Someone created it meanwhile: open theirs.
+                        None => continue,
+                    }
+                }
+                Err(e) => return Err(e),
+            };
+            let handle = FileHandle::new(Arc::clone(self.core()), hold, path.to_string(), mode);
+            return self.prepare_existing(handle, mode, opts.preallocate);
+        }
+    }
+
+    /// Truncates (Write mode) and preallocates a freshly opened existing file
+    /// (never in Read mode: `open_with` refused that).
+    fn prepare_existing(
+        &self,
+        mut handle: FileHandle,
+        mode: OpenMode,
+        preallocate: u64,
+    ) -> Result<FileHandle> {
+        match (mode, preallocate) {
+            (OpenMode::Write, 0) => handle.truncate_for_write_open()?,
+            // Truncate and preallocate as one step: a refusal keeps the content.
+            (OpenMode::Write, size) => handle.reset_to_zeros(size)?,
+            (_, 0) => {}
+            (_, size) => handle.preallocate(size)?,
+        }
+        Ok(handle)
+    }
+
+    /// Creates `path` for a handle, write-held by it before anyone can see
+    /// it. `None` when a file appeared at `path` first.
+    fn create_for_open(
+        &self,
+        path: &NormPath,
+        mode: OpenMode,
+        preallocate: u64,
+    ) -> Result<Option<FileHandle>> {
+        // Quota first: a preallocation the quota cannot hold is refused
+        // before its zeros are allocated.
+        let charge = self.reserve_for(preallocate)?;
+        let storage = self.new_storage(path, |config| FileStorage::zeroed(config, preallocate))?;
+        let hold = File::new_for_handle(storage, preallocate > 0);
+        let on_exists = if mode == OpenMode::CreateNew {
+            OnExists::Fail
+        } else {
+            OnExists::Report
+        };
+        let request =
+            Request::create_file(path.clone(), Arc::clone(hold.file()), charge, on_exists);
+        match self.run(request)? {
+            Created::Linked => Ok(Some(FileHandle::new(
+                Arc::clone(self.core()),
+                Hold::Write(hold),
+                path.to_string(),
+                mode,
+            ))),
+            Created::Exists => Ok(None),
+        }
+    }
+}
+
+fn already_exists(path: &NormPath) -> Error {
+    Error::AlreadyExists {
+        path: path.to_string(),
+    }
+}

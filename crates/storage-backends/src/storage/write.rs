@@ -1,0 +1,164 @@
+//! Writes at an offset: appends to a chunk list, promotion of an
+//! [`StorageKind::Auto`] file to random access, and overwrites in place.
+//! Called through `crate::FileWriteHold` only (see the parent module).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use dmemfs_quota::QuotaLedger;
+
+use super::{Backend, FileStorage};
+use crate::alloc;
+use crate::chunk_list::ChunkList;
+use crate::random_access::RandomAccessBuffer;
+use crate::{StorageError, StorageKind};
+
+/// Bytes handed to a write: borrowed ones are copied when stored, owned ones
+/// can become a chunk as they are.
+enum Payload<'a> {
+    Borrowed(&'a [u8]),
+    Owned(Bytes),
+}
+
+impl Payload<'_> {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Payload::Borrowed(s) => s,
+            Payload::Owned(b) => b,
+        }
+    }
+
+    fn into_bytes(self) -> Result<Bytes, StorageError> {
+        match self {
+            Payload::Borrowed(s) => alloc::copied(s),
+            Payload::Owned(b) => Ok(b),
+        }
+    }
+}
+
+impl FileStorage {
+    /// Writes `data` at `offset` and returns `data.len()`, charging `ledger`
+    /// for the bytes (and chunk overhead) it adds.
+    ///
+    /// An append to sequential storage stores a copy of `data` as one chunk.
+    /// Any other write needs random access: [`StorageKind::Sequential`] refuses
+    /// it ([`StorageError::RandomWriteUnsupported`]), [`StorageKind::Auto`]
+    /// first promotes the file (see [`StorageKind::Auto`]). A gap between the
+    /// end and `offset` reads as zeros. Empty `data` changes nothing at any
+    /// offset. On error nothing changes.
+    pub(crate) fn write_at(
+        &self,
+        offset: u64,
+        data: &[u8],
+        ledger: &Arc<QuotaLedger>,
+    ) -> Result<usize, StorageError> {
+        self.write_payload(offset, Payload::Borrowed(data), ledger)
+    }
+
+    /// Like [`FileStorage::write_at`], but an append to sequential storage
+    /// keeps `data` itself as the new chunk (no copy).
+    pub(crate) fn write_bytes_at(
+        &self,
+        offset: u64,
+        data: Bytes,
+        ledger: &Arc<QuotaLedger>,
+    ) -> Result<usize, StorageError> {
+        self.write_payload(offset, Payload::Owned(data), ledger)
+    }
+
+    fn write_payload(
+        &self,
+        offset: u64,
+        data: Payload<'_>,
+        ledger: &Arc<QuotaLedger>,
+    ) -> Result<usize, StorageError> {
+        let n = data.as_slice().len();
+        if n == 0 {
+            return Ok(0);
+        }
+        let end = offset.checked_add(n as u64).ok_or(StorageError::TooLarge {
+            offset,
+            len: n as u64,
+        })?;
+        let state = self.state.load_full();
+        match &*state {
+            Backend::Sequential(list) if offset == list.len() => self.append(list, data, ledger)?,
+            Backend::Sequential(list) if self.config.kind == StorageKind::Sequential => {
+                return Err(StorageError::RandomWriteUnsupported {
+                    offset,
+                    len: n as u64,
+                    size: list.len(),
+                })
+            }
+            Backend::Sequential(list) => {
+                self.promote(list, offset, end, data.as_slice(), ledger)?
+            }
+            Backend::RandomAccess(buf) => {
+                let reservation = ledger.reserve(end.saturating_sub(buf.len()))?;
+                buf.write_at(offset, data.as_slice())?;
+                reservation.commit();
+            }
+        }
+        Ok(n)
+    }
+
+    /// Appends `data` as one chunk.
+    fn append(
+        &self,
+        list: &ChunkList,
+        data: Payload<'_>,
+        ledger: &Arc<QuotaLedger>,
+    ) -> Result<(), StorageError> {
+        let n = data.as_slice().len() as u64;
+        let reservation = ledger.reserve(n.saturating_add(self.config.chunk_overhead))?;
+        let next = list.appended(data.into_bytes()?)?;
+        self.publish(Backend::Sequential(next));
+        reservation.commit();
+        ledger.add_chunks(1);
+        Ok(())
+    }
+
+    /// Moves the chunks into a random-access buffer with `data` written at
+    /// `offset` (`end` = `offset + data.len()`).
+    fn promote(
+        &self,
+        list: &ChunkList,
+        offset: u64,
+        end: u64,
+        data: &[u8],
+        ledger: &Arc<QuotaLedger>,
+    ) -> Result<(), StorageError> {
+        let len = list.len();
+        let limit = self.config.promotion_hard_limit;
+        if len > limit {
+            return Err(StorageError::PromotionLimit { size: len, limit });
+        }
+        let new_len = end.max(len);
+        let ext = new_len - len;
+        // The buffer is a second copy of the file until the last reader of
+        // the old chunks lets go, so it is paid for in full up front.
+        let mut reservation = ledger.reserve(len + ext)?;
+        let too_large = StorageError::TooLarge {
+            offset,
+            len: data.len() as u64,
+        };
+        let (Some(start), Some(size)) = (alloc::buffer_len(offset), alloc::buffer_len(new_len))
+        else {
+            return Err(too_large);
+        };
+        let mut buf = alloc::try_buffer(new_len, too_large)?;
+        list.copy_into(&mut buf);
+        buf.resize(size, 0);
+        buf[start..start + data.len()].copy_from_slice(data);
+        self.publish(Backend::RandomAccess(Arc::new(
+            RandomAccessBuffer::from_vec(buf),
+        )));
+        reservation.commit_part(ext);
+        reservation.release_part(len);
+        reservation.commit();
+        let chunks = list.count() as u64;
+        ledger.release(self.config.chunk_overhead.saturating_mul(chunks));
+        ledger.remove_chunks(chunks);
+        Ok(())
+    }
+}
