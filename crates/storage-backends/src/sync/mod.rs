@@ -23,7 +23,7 @@
 //! # Poisoning
 //! Every critical section of these crates leaves its state consistent at
 //! each point a panic could unwind from, so a panic elsewhere must not make
-//! the filesystem unusable: [`lock`], [`read`], [`write`] and the waits take
+//! the filesystem unusable: [`lock`], [`read()`], [`write()`] and the waits take
 //! a poisoned lock over.
 
 mod clock;
