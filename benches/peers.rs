@@ -153,18 +153,20 @@ struct Percentiles {
 }
 
 impl Percentiles {
+    /// `None` for no samples.
     fn of(mut nanos: Vec<u64>) -> Option<Self> {
         nanos.sort_unstable();
+        let max = *nanos.last()?;
         let rank = |q: f64| {
-            let index = (q * nanos.len() as f64).ceil() as usize;
-            nanos[index.clamp(1, nanos.len()) - 1]
+            let rank = (q * nanos.len() as f64).ceil() as usize;
+            nanos[rank.clamp(1, nanos.len()) - 1]
         };
         Some(Percentiles {
             count: nanos.len(),
             p50: rank(0.5),
             p99: rank(0.99),
             p999: rank(0.999),
-            max: *nanos.last()?,
+            max,
         })
     }
 }
