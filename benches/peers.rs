@@ -4,7 +4,7 @@
 //! and a `DashMap` from path to `Arc<Vec<u8>>`). The cases live in
 //! `peer_cases/`, shared with `examples/peer_cases.rs` (callgrind).
 //!
-//! Run (about ten minutes on two cores):
+//! Run (five minutes or so on two cores):
 //! `cargo bench --bench peers -- --warm-up-time 1 --measurement-time 3 --sample-size 10`
 //!
 //! Single-thread cases report the time of one whole case (new subject, the

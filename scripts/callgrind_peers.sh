@@ -9,12 +9,16 @@
 # building of the case's paths and payloads. The contention row is the mix
 # of benches/peers.rs on one thread, per operation: the difference between
 # CONTENTION_OPS operations and none, on a populated subject, divided by
-# CONTENTION_OPS. Counts do not depend on machine load; the Actor's do depend
-# on scheduling, since its threads spin while they wait for each other.
+# CONTENTION_OPS. Counts do not depend on machine load, but do vary between
+# processes: hash seeds change the order in which maps free their entries,
+# and so how often glibc's realloc moves a buffer (up to 10% on
+# small_files_rw for vfs::MemoryFS, a few % on many_files_random_read), and
+# the Actor's threads spin while they wait for each other. So each figure is
+# the median of REPEATS differences (default 3).
 #
 # Usage:
 #   scripts/callgrind_peers.sh
-#   CASES="deep_tree_read many_files_random_read" CONTENTION_OPS=0 scripts/callgrind_peers.sh
+#   CASES="deep_tree_read many_files_random_read" CONTENTION_OPS=0 REPEATS=1 scripts/callgrind_peers.sh
 # Prints a Markdown table. Needs valgrind.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -22,6 +26,7 @@ cd "$(dirname "$0")/.."
 
 read -r -a cases <<<"${CASES:-small_files_rw stream_write_read random_access_rw large_stream many_files_random_read deep_tree_read}"
 contention_ops=${CONTENTION_OPS:-20000}
+repeats=${REPEATS:-3}
 subjects=(global_lock actor vfs_memoryfs rwlock_hashmap)
 
 cargo build --profile bench --example peer_cases --quiet
@@ -56,6 +61,15 @@ difference() {
     rm -r "$dir"
 }
 
+# The median of REPEATS differences: `median_difference <larger> <smaller>`.
+median_difference() {
+    local differences=()
+    for ((r = 0; r < repeats; r++)); do
+        differences+=("$(difference "$1" "$2")")
+    done
+    printf '%s\n' "${differences[@]}" | sort -n | sed -n "$(((repeats + 1) / 2))p"
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 thousands() { sed ':a; s/\B[0-9]\{3\}\>/,&/; ta' <<<"$1"; }
 
@@ -69,14 +83,14 @@ echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for case in "${cases[@]}"; do
     counts=()
     for subject in "${subjects[@]}"; do
-        counts+=("$(difference "$case $subject 2" "$case $subject 1")")
+        counts+=("$(median_difference "$case $subject 2" "$case $subject 1")")
     done
     row "$case" "${counts[@]}"
 done
 if ((contention_ops > 0)); then
     counts=()
     for subject in "${subjects[@]}"; do
-        total=$(difference "contention $subject $contention_ops 1" "contention $subject 0 1")
+        total=$(median_difference "contention $subject $contention_ops 1" "contention $subject 0 1")
         counts+=("$((total / contention_ops))")
     done
     row "contention, 1 thread, per op" "${counts[@]}"
