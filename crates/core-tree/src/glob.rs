@@ -8,7 +8,7 @@
 //! costs no string per visited directory.
 //!
 //! Each component is matched as Python's `fnmatch.fnmatchcase` matches a
-//! name (see [`name_pattern`]), so D-MemFS's patterns mean the same here.
+//! name (see `name_pattern.rs`), so D-MemFS's patterns mean the same here.
 //! Matching a name costs at most its length × the component's, and the
 //! components with wildcards are bounded
 //! ([`MAX_WILDCARD_COMPONENT_BYTES`], [`MAX_WILDCARD_PATTERN_BYTES`]), so
