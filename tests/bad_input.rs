@@ -517,7 +517,10 @@ fn glob_with_unbalanced_bracket(ctx: Ctx) {
     let long = format!("/dir/{}", "?".repeat(4097));
     let e = expect_kind(fs.glob(&long), ErrorKind::InvalidInput);
     assert!(e.to_string().contains(&long), "the pattern is named");
-    assert!(e.to_string().contains("at most 4096 bytes"), "and the limit");
+    assert!(
+        e.to_string().contains("at most 4096 bytes"),
+        "and the limit"
+    );
     assert_usable(&fs);
 }
 
