@@ -6,9 +6,10 @@
 //! keeps its name's length and first eight bytes as an integer, so most
 //! names are matched or rejected by one integer comparison, without a call
 //! to `memcmp` or a search for the component's end. Past [`FEW`] entries a
-//! directory becomes a persistent ordered map, so an edit stays O(log n) in
-//! a directory of any size and copying a directory for an edit never costs
-//! more than copying [`FEW`] entries.
+//! directory becomes a persistent hash trie ([`NameMap`]), so a lookup or an
+//! edit stays O(log n) in a directory of any size, and copying a directory
+//! for an edit never costs more than copying [`FEW`] entries. A large
+//! directory sorts its names when it lists them.
 //!
 //! Invariant: `Few` holds at most [`FEW`] entries, sorted bytewise by name,
 //! each with the `head` and `len` of its own name; `Many` holds more than
@@ -19,9 +20,7 @@
 //!
 //! Who may call: the tree's modules (walk and glob read, edits write).
 
-use imbl::shared_ptr::DefaultSharedPtr;
-use imbl::OrdMap;
-
+use super::name_map::{self, NameMap};
 use super::node::{Entry, Name};
 
 /// The most entries a directory keeps in a sorted vector.
@@ -33,7 +32,7 @@ pub(crate) enum Children<F> {
     /// A small directory, sorted by name.
     Few(Vec<SmallEntry<F>>),
     /// A large directory.
-    Many(OrdMap<Name, Entry<F>>),
+    Many(NameMap<F>),
 }
 
 /// An entry of a small directory, with its name's matching key.
@@ -135,7 +134,7 @@ impl<F> Children<F> {
             Children::Many(many) => {
                 let rest = path.get(start..)?;
                 let len = rest.find('/').unwrap_or(rest.len());
-                many.get(&rest[..len]).map(|entry| (len, entry))
+                many.get(&rest[..len]).map(|named| (len, &named.entry))
             }
         }
     }
@@ -144,12 +143,26 @@ impl<F> Children<F> {
     pub(crate) fn get_key_value(&self, name: &str) -> Option<(&Name, &Entry<F>)> {
         match self {
             Children::Few(few) => find(few, name).map(|at| (&few[at].name, &few[at].entry)),
-            Children::Many(many) => many.get_key_value(name),
+            Children::Many(many) => many.get(name).map(|named| (&named.name, &named.entry)),
         }
     }
 
-    /// The entries in bytewise name order.
+    /// The entries in bytewise name order (a large directory sorts them
+    /// first).
     pub(crate) fn iter(&self) -> Iter<'_, F> {
+        match self {
+            Children::Few(few) => Iter::Few(few.iter()),
+            Children::Many(many) => {
+                let mut sorted: Vec<_> = many.iter().collect();
+                sorted.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+                Iter::Sorted(sorted.into_iter())
+            }
+        }
+    }
+
+    /// The entries in no particular order, for callers that do not need
+    /// one: a large directory is not sorted.
+    pub(crate) fn iter_unordered(&self) -> Iter<'_, F> {
         match self {
             Children::Few(few) => Iter::Few(few.iter()),
             Children::Many(many) => Iter::Many(many.iter()),
@@ -158,16 +171,18 @@ impl<F> Children<F> {
 }
 
 impl<F: Clone> Children<F> {
-    /// Every entry, taken out, in bytewise name order.
-    pub(crate) fn into_entries(self) -> impl Iterator<Item = (Name, Entry<F>)> {
-        let (few, many) = match self {
-            Children::Few(few) => (
-                Some(few.into_iter().map(|small| (small.name, small.entry))),
-                None,
-            ),
-            Children::Many(many) => (None, Some(many.into_iter())),
-        };
-        few.into_iter().flatten().chain(many.into_iter().flatten())
+    /// Every entry, taken out, in no particular order.
+    pub(crate) fn into_entries(self) -> Vec<(Name, Entry<F>)> {
+        match self {
+            Children::Few(few) => few
+                .into_iter()
+                .map(|small| (small.name, small.entry))
+                .collect(),
+            Children::Many(many) => many
+                .iter()
+                .map(|named| (named.name.clone(), named.entry.clone()))
+                .collect(),
+        }
     }
 
     /// The entry named `name`, to change in place.
@@ -191,10 +206,10 @@ impl<F: Clone> Children<F> {
                     Ok(at) => return Some(std::mem::replace(&mut few[at].entry, entry)),
                     Err(at) if few.len() < FEW => few.insert(at, SmallEntry::new(name, entry)),
                     Err(_) => {
-                        let mut many: OrdMap<Name, Entry<F>> = few
-                            .drain(..)
-                            .map(|small| (small.name, small.entry))
-                            .collect();
+                        let mut many = NameMap::new();
+                        for small in few.drain(..) {
+                            many.insert(small.name, small.entry);
+                        }
                         many.insert(name, entry);
                         *self = Children::Many(many);
                     }
@@ -212,10 +227,11 @@ impl<F: Clone> Children<F> {
             Children::Many(many) => {
                 let removed = many.remove(name);
                 if many.len() <= FEW / 2 {
-                    let few = std::mem::take(many)
-                        .into_iter()
-                        .map(|(name, entry)| SmallEntry::new(name, entry))
+                    let mut few: Vec<SmallEntry<F>> = many
+                        .iter()
+                        .map(|named| SmallEntry::new(named.name.clone(), named.entry.clone()))
                         .collect();
+                    few.sort_unstable_by(|a, b| a.name.cmp(&b.name));
                     *self = Children::Few(few);
                 }
                 removed
@@ -224,12 +240,14 @@ impl<F: Clone> Children<F> {
     }
 }
 
-/// The entries of a directory in bytewise name order.
+/// The entries of a directory.
 pub(crate) enum Iter<'a, F> {
-    /// Over a small directory.
+    /// Over a small directory (sorted).
     Few(std::slice::Iter<'a, SmallEntry<F>>),
-    /// Over a large directory.
-    Many(imbl::ordmap::Iter<'a, Name, Entry<F>, DefaultSharedPtr>),
+    /// Over a large directory, sorted.
+    Sorted(std::vec::IntoIter<&'a name_map::Named<F>>),
+    /// Over a large directory, in hash order.
+    Many(name_map::Iter<'a, F>),
 }
 
 impl<'a, F> Iterator for Iter<'a, F> {
@@ -238,13 +256,15 @@ impl<'a, F> Iterator for Iter<'a, F> {
     fn next(&mut self) -> Option<Self::Item> {
         match self {
             Iter::Few(few) => few.next().map(|small| (&small.name, &small.entry)),
-            Iter::Many(many) => many.next(),
+            Iter::Sorted(sorted) => sorted.next().map(|named| (&named.name, &named.entry)),
+            Iter::Many(many) => many.next().map(|named| (&named.name, &named.entry)),
         }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         match self {
             Iter::Few(few) => few.size_hint(),
+            Iter::Sorted(sorted) => sorted.size_hint(),
             Iter::Many(many) => many.size_hint(),
         }
     }

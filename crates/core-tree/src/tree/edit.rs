@@ -148,7 +148,7 @@ impl<F: Clone> Tree<F> {
                 continue;
             };
             removed.dirs += 1;
-            for (_, entry) in node.children.iter() {
+            for (_, entry) in node.children.iter_unordered() {
                 match entry {
                     Entry::Dir(child) => pending.push(*child),
                     Entry::File(file) => removed.files.push(file.clone()),

@@ -21,13 +21,14 @@
 //! methods, the tree's single owner (in dmemfs, the engine's writer).
 //!
 //! This file holds the tree and its lookups; the rest is split by idea:
-//! `node` (the types a tree is made of), `children` (a directory's
-//! entries), `dir_table` (directories by id), `edit` (mutations), `subtree`
+//! `node` (the types a tree is made of), `children` and `name_map` (a
+//! directory's entries), `dir_table` (directories by id), `edit` (mutations), `subtree`
 //! (copy plans and whole-subtree listings), and `tests`.
 
 mod children;
 mod dir_table;
 mod edit;
+mod name_map;
 mod node;
 mod subtree;
 #[cfg(test)]

@@ -308,7 +308,7 @@ impl<F: Clone> Tree<F> {
         } else {
             path.as_str().to_owned()
         };
-        let mut frames = vec![(self.node(top).children.iter(), current.len())];
+        let mut frames = vec![(self.node(top).children.iter_unordered(), current.len())];
         while let Some((entries, prefix_len)) = frames.last_mut() {
             let prefix_len = *prefix_len;
             let Some((name, entry)) = entries.next() else {
@@ -321,7 +321,7 @@ impl<F: Clone> Tree<F> {
             match entry {
                 Entry::File(file) => found.push((current.clone(), file.clone())),
                 Entry::Dir(child) => {
-                    frames.push((self.node(*child).children.iter(), current.len()))
+                    frames.push((self.node(*child).children.iter_unordered(), current.len()))
                 }
             }
         }
