@@ -1,6 +1,7 @@
 //! Wall time of the tree's hot paths: resolving a path at depth 1, 50 and
 //! 1,000 and among the 10,000 entries of one directory (parsed beforehand,
-//! and parsed from the user's string as opening a file does), and inserting
+//! parsed from the user's string as opening a file does, and resolved from
+//! the string without parsing, `Tree::lookup_str`), and inserting
 //! and removing a file in that directory with a snapshot published after
 //! each edit. The workloads are in `tree_workloads.rs`; instruction and
 //! allocation counts of the same workloads come from
@@ -17,7 +18,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 mod tree_workloads;
 
 use tree_workloads::{
-    chain, insert_remove_published, lookup_file, parse_and_lookup_file, parsed, wide,
+    chain, insert_remove_published, lookup_file, lookup_str_file, parse_and_lookup_file, parsed,
+    wide,
 };
 
 fn lookup_at_depth(c: &mut Criterion) {
@@ -30,6 +32,9 @@ fn lookup_at_depth(c: &mut Criterion) {
         });
         group.bench_function(format!("{depth}/from_str"), |b| {
             b.iter(|| parse_and_lookup_file(black_box(&tree), black_box(&file)))
+        });
+        group.bench_function(format!("{depth}/lookup_str"), |b| {
+            b.iter(|| lookup_str_file(black_box(&tree), black_box(&file)))
         });
     }
     group.finish();
@@ -50,6 +55,12 @@ fn wide_directory(c: &mut Criterion) {
         b.iter(|| {
             next = (next + 1) % files.len();
             parse_and_lookup_file(black_box(&tree), black_box(&files[next]))
+        })
+    });
+    group.bench_function("lookup/lookup_str", |b| {
+        b.iter(|| {
+            next = (next + 1) % files.len();
+            lookup_str_file(black_box(&tree), black_box(&files[next]))
         })
     });
     let extra = parsed("/wide/extra.bin");

@@ -74,6 +74,15 @@ pub fn parse_and_lookup_file(tree: &Tree<Payload>, path: &str) -> Payload {
     lookup_file(tree, &parsed(path))
 }
 
+/// Resolves a user's path string to its file without parsing it into a
+/// [`NormPath`] first ([`Tree::lookup_str`]).
+pub fn lookup_str_file(tree: &Tree<Payload>, path: &str) -> Payload {
+    match tree.lookup_str(path) {
+        Ok(NodeRef::File(file)) => Arc::clone(file),
+        other => panic!("{path} is not a file: {other:?}"),
+    }
+}
+
 /// The engine's writer inserting `path` and then removing it, publishing a
 /// snapshot after each edit: `published` is the snapshot readers hold.
 pub fn insert_remove_published(

@@ -8,8 +8,8 @@
 //!
 //! Workloads: `depth_1`, `depth_50`, `depth_1000` (resolve a parsed path to
 //! the file at that depth), `depth_50_from_str` (parse the user's string,
-//! then resolve), `wide_lookup` and `wide_lookup_from_str` (a random one of
-//! 10,000 files in one directory), `wide_insert_remove` (insert then remove
+//! then resolve), `wide_lookup`, `wide_lookup_from_str` and
+//! `wide_lookup_str` (a random one of 10,000 files in one directory), `wide_insert_remove` (insert then remove
 //! a file in that directory, publishing a snapshot after each edit). The
 //! tree is built before the operations start, so the difference between two
 //! runs with different operation counts is the cost of the operations alone.
@@ -22,7 +22,8 @@ use std::sync::Arc;
 mod tree_workloads;
 
 use tree_workloads::{
-    chain, insert_remove_published, lookup_file, parse_and_lookup_file, parsed, wide,
+    chain, insert_remove_published, lookup_file, lookup_str_file, parse_and_lookup_file, parsed,
+    wide,
 };
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -42,6 +43,19 @@ fn main() -> Result<(), Box<dyn Error>> {
         "depth_50_from_str" => {
             let (tree, file) = chain(50);
             Box::new(move |_| drop(black_box(parse_and_lookup_file(&tree, black_box(&file)))))
+        }
+        "depth_50_lookup_str" => {
+            let (tree, file) = chain(50);
+            Box::new(move |_| drop(black_box(lookup_str_file(&tree, black_box(&file)))))
+        }
+        "wide_lookup_str" => {
+            let (tree, files) = wide();
+            Box::new(move |i| {
+                drop(black_box(lookup_str_file(
+                    &tree,
+                    black_box(&files[i % files.len()]),
+                )))
+            })
         }
         "wide_lookup" => {
             let (tree, files) = wide();

@@ -184,7 +184,7 @@ impl<F: Clone> Tree<F> {
         let Some((src_parent_path, src_name)) = src.split_last() else {
             return Err(TreeError::root_not_allowed());
         };
-        let moved = match self.lookup_str(src.as_str())? {
+        let moved = match self.lookup_normal(src.as_str())? {
             NodeRef::Dir { id, .. } => Entry::Dir(id),
             NodeRef::File(file) => Entry::File(file.clone()),
         };

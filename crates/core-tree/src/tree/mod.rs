@@ -37,7 +37,7 @@ mod tests;
 use std::time::SystemTime;
 
 use crate::error::TreeError;
-use crate::path::NormPath;
+use crate::path::{is_normal, NormPath};
 
 use dir_table::DirTable;
 
@@ -115,7 +115,40 @@ impl<F: Clone> Tree<F> {
     /// [`TreeError::NotADirectory`] (naming the file) if the walk passes
     /// through a file.
     pub fn lookup(&self, path: &NormPath) -> Result<NodeRef<'_, F>, TreeError> {
-        self.lookup_str(path.as_str())
+        self.lookup_normal(path.as_str())
+    }
+
+    /// What the user's path `input` names: `input` is normalized as
+    /// [`NormPath::parse`] does, but without allocating when it is normal
+    /// already (as most paths are), so resolving a path as a user wrote it
+    /// costs about what resolving a [`NormPath`] does.
+    ///
+    /// # Errors
+    ///
+    /// [`TreeError::InvalidPath`] if `input` does not parse; otherwise as
+    /// [`lookup`](Self::lookup), naming the normalized path.
+    pub fn lookup_str(&self, input: &str) -> Result<NodeRef<'_, F>, TreeError> {
+        if is_normal(input) {
+            return self.lookup_normal(input);
+        }
+        let path = NormPath::parse(input)?;
+        self.lookup_normal(path.as_str())
+    }
+
+    /// What the user's path `input` names, if anything: [`get`](Self::get)
+    /// without the allocation of a [`NormPath`] (see
+    /// [`lookup_str`](Self::lookup_str)); `None` also when `input` does not
+    /// parse.
+    pub fn get_str(&self, input: &str) -> Option<NodeRef<'_, F>> {
+        let probe = if is_normal(input) {
+            self.probe(input)
+        } else {
+            self.probe(NormPath::parse(input).ok()?.as_str())
+        };
+        match probe {
+            Probe::Found(node) => Some(node),
+            Probe::Missing { .. } | Probe::ThroughFile { .. } => None,
+        }
     }
 
     /// What `path` names, if anything.
@@ -208,7 +241,9 @@ impl<F: Clone> Tree<F> {
         })
     }
 
-    pub(crate) fn lookup_str(&self, path: &str) -> Result<NodeRef<'_, F>, TreeError> {
+    /// [`lookup`](Self::lookup) of a string satisfying the [`NormPath`]
+    /// invariant.
+    pub(crate) fn lookup_normal(&self, path: &str) -> Result<NodeRef<'_, F>, TreeError> {
         match self.probe(path) {
             Probe::Found(node) => Ok(node),
             Probe::Missing { .. } => Err(TreeError::not_found(path)),
@@ -217,7 +252,7 @@ impl<F: Clone> Tree<F> {
     }
 
     pub(crate) fn dir_id_at(&self, path: &str) -> Result<DirId, TreeError> {
-        match self.lookup_str(path)? {
+        match self.lookup_normal(path)? {
             NodeRef::Dir { id, .. } => Ok(id),
             NodeRef::File(_) => Err(TreeError::not_a_directory(path)),
         }
