@@ -72,5 +72,15 @@ fn wide_directory(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, lookup_at_depth, wide_directory);
+fn small_directory(c: &mut Criterion) {
+    let (mut tree, _) = chain(2);
+    let extra = parsed("/d0/extra.bin");
+    let payload = Arc::new(0);
+    let mut published = Arc::new(tree.clone());
+    c.bench_function("small_insert_remove_published", |b| {
+        b.iter(|| insert_remove_published(&mut tree, &mut published, &extra, &payload))
+    });
+}
+
+criterion_group!(benches, lookup_at_depth, wide_directory, small_directory);
 criterion_main!(benches);

@@ -76,6 +76,13 @@ fn main() -> Result<(), Box<dyn Error>> {
                 )))
             })
         }
+        "small_insert_remove" => {
+            let (mut tree, _) = chain(2);
+            let mut published = Arc::new(tree.clone());
+            let extra = parsed("/d0/extra.bin");
+            let payload = Arc::new(0);
+            Box::new(move |_| insert_remove_published(&mut tree, &mut published, &extra, &payload))
+        }
         "wide_insert_remove" => {
             let (mut tree, _) = wide();
             let mut published = Arc::new(tree.clone());
