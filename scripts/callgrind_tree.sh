@@ -14,7 +14,7 @@ set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 
-read -r -a workloads <<<"${WORKLOADS:-depth_1 depth_50 depth_1000 depth_50_from_str depth_50_lookup_str wide_lookup wide_lookup_from_str wide_lookup_str small_insert_remove wide_insert_remove}"
+read -r -a workloads <<<"${WORKLOADS:-depth_1 depth_50 depth_1000 depth_50_from_str depth_50_lookup_str wide_lookup wide_lookup_from_str wide_lookup_str dentry_depth_50 dentry_wide_lookup small_insert_remove wide_insert_remove}"
 ops=${OPS:-5000}
 
 cargo build --profile bench -p dmemfs-core-tree --example tree_profile --quiet

@@ -19,7 +19,7 @@ mod tree_workloads;
 
 use tree_workloads::{
     chain, insert_remove_published, lookup_file, lookup_str_file, parse_and_lookup_file, parsed,
-    wide,
+    wide, DentryCache,
 };
 
 fn lookup_at_depth(c: &mut Criterion) {
@@ -35,6 +35,10 @@ fn lookup_at_depth(c: &mut Criterion) {
         });
         group.bench_function(format!("{depth}/lookup_str"), |b| {
             b.iter(|| lookup_str_file(black_box(&tree), black_box(&file)))
+        });
+        let cache = DentryCache::of(&tree);
+        group.bench_function(format!("{depth}/dentry_dashmap"), |b| {
+            b.iter(|| cache.lookup_file(black_box(&file)))
         });
     }
     group.finish();
@@ -61,6 +65,13 @@ fn wide_directory(c: &mut Criterion) {
         b.iter(|| {
             next = (next + 1) % files.len();
             lookup_str_file(black_box(&tree), black_box(&files[next]))
+        })
+    });
+    let cache = DentryCache::of(&tree);
+    group.bench_function("lookup/dentry_dashmap", |b| {
+        b.iter(|| {
+            next = (next + 1) % files.len();
+            cache.lookup_file(black_box(&files[next]))
         })
     });
     let extra = parsed("/wide/extra.bin");

@@ -12,7 +12,9 @@
 
 use std::sync::Arc;
 
-use dmemfs_core_tree::{NodeRef, NormPath, Tree};
+use dashmap::DashMap;
+use dmemfs_core_tree::{DirId, Entry, Name, NodeRef, NormPath, Tree};
+use rustc_hash::FxBuildHasher;
 
 /// A payload like the engine's: cloning it is a reference count.
 pub type Payload = Arc<u64>;
@@ -96,4 +98,52 @@ pub fn insert_remove_published(
     *published = Arc::new(tree.clone());
     tree.remove_file(path).expect("the file just inserted");
     *published = Arc::new(tree.clone());
+}
+
+/// The alternative to per-directory maps that issue 13 asks to measure: a
+/// concurrent map from (directory, name) to entry beside the snapshot, like
+/// Linux's dentry cache, filled here from a tree. Resolving walks the
+/// components as the tree does, one `DashMap` lookup each (a read lock of
+/// a shard, an owned key). It is a lower bound of that design's cost: a
+/// real cache would also have to prove that each entry belongs to the
+/// snapshot the reader loaded, which this one does not do.
+pub struct DentryCache {
+    entries: DashMap<(DirId, Name), Entry<Payload>, FxBuildHasher>,
+    root: DirId,
+}
+
+impl DentryCache {
+    /// Every entry of `tree`, keyed by its directory and name.
+    pub fn of(tree: &Tree<Payload>) -> Self {
+        let entries = DashMap::with_hasher(FxBuildHasher);
+        let mut pending = vec![tree.root_id()];
+        while let Some(id) = pending.pop() {
+            let node = tree.dir(id).expect("an id from the tree");
+            for (name, entry) in node.entries() {
+                if let Entry::Dir(child) = entry {
+                    pending.push(*child);
+                }
+                entries.insert((id, Name::from(name)), entry.clone());
+            }
+        }
+        DentryCache {
+            entries,
+            root: tree.root_id(),
+        }
+    }
+
+    /// The file at the normalized `path`.
+    pub fn lookup_file(&self, path: &str) -> Payload {
+        let mut dir = self.root;
+        let mut found = None;
+        for name in path[1..].split('/') {
+            let entry = self.entries.get(&(dir, Name::from(name)));
+            match entry.as_deref() {
+                Some(Entry::Dir(child)) => dir = *child,
+                Some(Entry::File(file)) => found = Some(Arc::clone(file)),
+                None => panic!("{path} is missing"),
+            }
+        }
+        found.expect("a file at the end")
+    }
 }

@@ -23,7 +23,7 @@ mod tree_workloads;
 
 use tree_workloads::{
     chain, insert_remove_published, lookup_file, lookup_str_file, parse_and_lookup_file, parsed,
-    wide,
+    wide, DentryCache,
 };
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -55,6 +55,20 @@ fn main() -> Result<(), Box<dyn Error>> {
                     &tree,
                     black_box(&files[i % files.len()]),
                 )))
+            })
+        }
+        "dentry_depth_50" => {
+            let (tree, file) = chain(50);
+            let cache = DentryCache::of(&tree);
+            Box::new(move |_| drop(black_box(cache.lookup_file(black_box(&file)))))
+        }
+        "dentry_wide_lookup" => {
+            let (tree, files) = wide();
+            let cache = DentryCache::of(&tree);
+            Box::new(move |i| {
+                drop(black_box(
+                    cache.lookup_file(black_box(&files[i % files.len()])),
+                ))
             })
         }
         "wide_lookup" => {
