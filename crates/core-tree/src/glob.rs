@@ -127,7 +127,9 @@ impl<'t, F: Clone> Search<'t, F> {
                     }
                 }
                 Step::Wildcard(matcher) => {
-                    let matching = children.iter().filter(|(name, _)| matcher.matches(name));
+                    let matching = children
+                        .iter_unordered()
+                        .filter(|(name, _)| matcher.matches(name));
                     for (name, entry) in matching {
                         self.advance(&state, last, name, entry);
                     }
@@ -137,7 +139,7 @@ impl<'t, F: Clone> Search<'t, F> {
                         // Zero directories: the rest of the pattern applies here.
                         self.push(state.dir, state.step + 1, state.path);
                     }
-                    for (name, entry) in children.iter() {
+                    for (name, entry) in children.iter_unordered() {
                         if last {
                             self.emit(state.path, name);
                         }
