@@ -68,7 +68,11 @@ pub use dmemfs_quota::{
     GuardAction, MemoryGuard, MemorySource, SystemMemory, DEFAULT_GUARD_INTERVAL,
 };
 pub use dmemfs_storage_backends::StorageKind;
-pub use error::{Error, Result, UnsafeEntry};
+// The lower errors an `ErrorSource` holds, so a caller can downcast
+// `Error::source()` to them without depending on the crates below.
+pub use dmemfs_core_tree::{PathError, TreeError};
+pub use dmemfs_storage_backends::StorageError;
+pub use error::{Error, ErrorSource, Result, UnsafeEntry};
 pub use export::ExportIter;
 pub use fs::MemoryFileSystem;
 pub use handle::FileHandle;
