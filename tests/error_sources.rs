@@ -214,6 +214,7 @@ fn errors_with_a_source_clone_and_compare(ctx: Ctx) {
 // std::io::Error (the archive functions' readers and writers)
 // ---------------------------------------------------------------------------
 
+#[cfg(feature = "archive")]
 mod io_sources {
     use std::fmt;
     use std::io::{self, Cursor, ErrorKind, Read, Seek, SeekFrom, Write};

@@ -165,6 +165,7 @@ pub enum Error {
     },
     /// An archive entry was refused: it would land outside the destination,
     /// or it is a kind of node the filesystem does not hold (links, devices).
+    #[cfg(feature = "archive")]
     #[error("unsafe archive entry {entry:?}: {reason}")]
     UnsafeArchiveEntry {
         /// The entry's name as the archive gives it.
@@ -174,6 +175,7 @@ pub enum Error {
     },
     /// An archive could not be read: its format is not recognized, or its
     /// data is corrupt, truncated, encrypted or uses an unsupported feature.
+    #[cfg(feature = "archive")]
     #[error("invalid {format} archive: {reason}")]
     InvalidArchive {
         /// The format being read (`tar`, `tar.gz`, `zip`, an adapter's name,
@@ -183,7 +185,8 @@ pub enum Error {
         reason: String,
     },
     /// A reader or writer that the caller supplied (an archive's source or
-    /// destination) failed. Only the archive functions build it today.
+    /// destination) failed. Only the archive functions (feature `archive`)
+    /// build it today.
     #[error("I/O error: {source}")]
     Io {
         /// The kind of `source`.
@@ -194,6 +197,7 @@ pub enum Error {
 }
 
 /// Why an archive entry was refused ([`Error::UnsafeArchiveEntry`]).
+#[cfg(feature = "archive")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum UnsafeEntry {
@@ -250,6 +254,7 @@ impl Error {
             Error::OutOfMemory { .. } | Error::MemoryGuard { .. } => ErrorKind::OutOfMemory,
             Error::EngineStopped => ErrorKind::BrokenPipe,
             Error::WriterSpawn { source } => source.io_kind().unwrap_or(ErrorKind::Other),
+            #[cfg(feature = "archive")]
             Error::UnsafeArchiveEntry { .. } | Error::InvalidArchive { .. } => {
                 ErrorKind::InvalidData
             }
@@ -288,6 +293,7 @@ impl Error {
     }
 
     /// [`Error::Io`] keeping `err` as its source.
+    #[cfg(feature = "archive")]
     pub(crate) fn io(err: io::Error) -> Self {
         Error::Io {
             kind: err.kind(),
