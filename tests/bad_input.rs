@@ -504,16 +504,23 @@ fn glob_with_unbalanced_bracket(ctx: Ctx) {
     let fs = ctx.fs();
     fs.write("/a[b", b"x").unwrap();
     fs.mkdir("/dir", false).unwrap();
-    for bad in [
-        "[", "/[", "/a[b", "/dir/[a-", "**/[", "/*/x[", "[[", "/dir/[!",
-    ] {
-        let e = expect_kind(fs.glob(bad), ErrorKind::InvalidInput);
-        assert!(e.to_string().contains(bad), "the pattern is named: {e}");
+    // As in fnmatch, a `[` that nothing closes is an ordinary character.
+    assert_eq!(fs.glob("/a[b").unwrap(), ["/a[b"]);
+    for unmatched in ["[", "/[", "/dir/[a-", "**/[", "/*/x[", "[[", "/dir/[!"] {
+        assert!(fs.glob(unmatched).unwrap().is_empty(), "{unmatched:?}");
     }
     // A lone `]` and escaped-looking text are ordinary characters.
     assert!(fs.glob("/]").unwrap().is_empty());
     assert_eq!(fs.glob("/a[[]b").unwrap(), ["/a[b"]);
     assert_eq!(fs.glob("/*").unwrap(), ["/a[b", "/dir"]);
+    // A wildcard component over 4096 bytes is refused, naming the pattern.
+    let long = format!("/dir/{}", "?".repeat(4097));
+    let e = expect_kind(fs.glob(&long), ErrorKind::InvalidInput);
+    assert!(e.to_string().contains(&long), "the pattern is named");
+    assert!(
+        e.to_string().contains("at most 4096 bytes"),
+        "and the limit"
+    );
     assert_usable(&fs);
 }
 

@@ -163,7 +163,7 @@ fn a_read_open_refuses_preallocation(ctx: Ctx) {
         );
         let name = if path == "/./f" { "/f" } else { path };
         match &e {
-            Error::InvalidInput { path, reason } => {
+            Error::InvalidInput { path, reason, .. } => {
                 assert_eq!(path, name);
                 assert!(reason.contains("preallocate"), "{reason}");
             }
@@ -357,7 +357,7 @@ fn a_refused_sequential_write_reports_its_numbers(ctx: Ctx) {
     let e = h.write_bytes(Bytes::from_static(b"abc")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);
     match &e {
-        Error::Unsupported { path, reason } => {
+        Error::Unsupported { path, reason, .. } => {
             assert_eq!(path, "/f");
             assert_eq!(
                 reason,

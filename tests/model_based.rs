@@ -1050,12 +1050,6 @@ impl Model {
     fn glob(&self, pattern: &str) -> R {
         let p = norm(pattern)?;
         let steps: Vec<&str> = p.split('/').filter(|c| !c.is_empty()).collect();
-        if steps
-            .iter()
-            .any(|s| *s != "**" && s.contains('[') && !s.contains(']'))
-        {
-            return Err("InvalidInput");
-        }
         let mut found = BTreeSet::new();
         if !steps.is_empty() {
             self.glob_from("/", &steps, &mut found);
@@ -1319,7 +1313,10 @@ fn name_matches(p: &[char], n: &[char]) -> bool {
         Some('*') => (0..=n.len()).any(|k| name_matches(&p[1..], &n[k..])),
         Some('?') => !n.is_empty() && name_matches(&p[1..], &n[1..]),
         Some('[') => {
-            let close = p.iter().position(|&c| c == ']').expect("checked");
+            // As in fnmatch, a `[` that nothing closes is itself.
+            let Some(close) = p.iter().position(|&c| c == ']') else {
+                return n.first() == Some(&'[') && name_matches(&p[1..], &n[1..]);
+            };
             let (negate, set) = match p.get(1) {
                 Some('!') => (true, &p[2..close]),
                 _ => (false, &p[1..close]),

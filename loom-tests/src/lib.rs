@@ -26,3 +26,7 @@
 //!
 //! In a normal build this crate is empty and its test binary holds one test
 //! that only says where the models are.
+
+// The library holds no code; the models in `tests/models/` are crates of
+// their own and use `unsafe` to reach loom's `UnsafeCell`.
+#![forbid(unsafe_code)]

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+use dmemfs_core_tree::glob::{MAX_WILDCARD_COMPONENT_BYTES, MAX_WILDCARD_PATTERN_BYTES};
 use dmemfs_core_tree::{NodeRef, NormPath, Tree, TreeError};
 
 /// Path normalization as documented, written plainly: `\` is `/`, empty
@@ -80,20 +81,24 @@ pub fn sample_tree() -> Tree<u32> {
     t
 }
 
-/// `Tree::glob` never panics; an error is a bad path or pattern; a result
-/// is strictly sorted and every match exists; a pattern without wildcards
-/// matches just itself when it exists.
+/// `Tree::glob` never panics; an error is a bad path or a wildcard
+/// component over the documented limits; a result is strictly sorted and
+/// every match exists; a pattern without wildcards matches just itself
+/// when it exists.
 pub fn check_glob(tree: &Tree<u32>, pattern: &str) {
+    let over_limits = reference_norm(pattern).is_some_and(|norm| over_wildcard_limits(&norm));
     match tree.glob(pattern) {
-        Err(TreeError::InvalidPath(_) | TreeError::InvalidPattern { .. }) => {
-            // Only patterns that fail to normalize, hold a class, or use
-            // `**` inside a name are refused.
-            if reference_norm(pattern).is_some() {
-                assert!(
-                    pattern.contains('[') || pattern.contains("**"),
-                    "{pattern:?} refused"
-                );
-            }
+        Err(TreeError::InvalidPath(_)) => {
+            assert!(reference_norm(pattern).is_none(), "{pattern:?} refused");
+        }
+        Err(TreeError::InvalidPattern { reason, .. }) => {
+            // fnmatch has no invalid pattern: only the length limits refuse.
+            assert!(over_limits, "{pattern:?} refused: {reason}");
+            assert!(
+                reason.contains(&format!("at most {MAX_WILDCARD_COMPONENT_BYTES} bytes"))
+                    || reason.contains(&format!("{MAX_WILDCARD_PATTERN_BYTES} bytes together")),
+                "the limit is named: {reason}"
+            );
         }
         Err(e) => panic!("glob {pattern:?}: unexpected {e:?}"),
         Ok(found) => {
@@ -128,4 +133,153 @@ pub fn check_glob(tree: &Tree<u32>, pattern: &str) {
             }
         }
     }
+}
+
+/// Whether the normalized pattern `norm` could exceed the glob limits: a
+/// component that may hold wildcards (`*`, `?`, `[`; not `**`) longer than
+/// the per-component limit, or all of them together over the total.
+fn over_wildcard_limits(norm: &str) -> bool {
+    let wild = || {
+        norm.split('/')
+            .filter(|c| *c != "**" && c.contains(['*', '?', '[']))
+    };
+    wild().any(|c| c.len() > MAX_WILDCARD_COMPONENT_BYTES)
+        || wild().map(str::len).sum::<usize>() > MAX_WILDCARD_PATTERN_BYTES
+}
+
+/// One position of a reference pattern.
+#[derive(Debug)]
+enum RefToken {
+    Star,
+    AnyChar,
+    Char(char),
+    /// Inclusive ranges (a member `c` is `(c, c)`), negated or not.
+    Set(bool, Vec<(char, char)>),
+}
+
+/// fnmatch's syntax, read plainly from the README's table (a different
+/// reading from the library's, so the two check each other): `[` opens a
+/// set only if a `]` closes it (a `]` right after `[` or `[!` does not);
+/// inside, `x-y` is a range, empty when reversed, and a `!` left first
+/// once leading reversed ranges are dropped negates.
+fn reference_tokens(pattern: &[char]) -> Vec<RefToken> {
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < pattern.len() {
+        let c = pattern[i];
+        i += 1;
+        match c {
+            '*' => tokens.push(RefToken::Star),
+            '?' => tokens.push(RefToken::AnyChar),
+            '[' => {
+                let mut end = i;
+                if pattern.get(end) == Some(&'!') {
+                    end += 1;
+                }
+                if pattern.get(end) == Some(&']') {
+                    end += 1;
+                }
+                while end < pattern.len() && pattern[end] != ']' {
+                    end += 1;
+                }
+                if end >= pattern.len() {
+                    tokens.push(RefToken::Char('['));
+                    continue;
+                }
+                let mut body = &pattern[i..end];
+                i = end + 1;
+                let mut negated = body.first() == Some(&'!');
+                if negated {
+                    body = &body[1..];
+                }
+                // (low, high, written as a range)
+                let mut members: Vec<(char, char, bool)> = Vec::new();
+                let mut k = 0;
+                while k < body.len() {
+                    if k + 2 < body.len() && body[k + 1] == '-' {
+                        if body[k] <= body[k + 2] {
+                            members.push((body[k], body[k + 2], true));
+                        }
+                        k += 3;
+                    } else {
+                        members.push((body[k], body[k], false));
+                        k += 1;
+                    }
+                }
+                if !negated && members.first().is_some_and(|m| m.0 == '!') {
+                    negated = true;
+                    let (_, high, range) = members.remove(0);
+                    if range {
+                        members.insert(0, (high, high, false));
+                        members.insert(0, ('-', '-', false));
+                    }
+                }
+                let ranges = members.iter().map(|&(l, h, _)| (l, h)).collect();
+                tokens.push(RefToken::Set(negated, ranges));
+            }
+            c => tokens.push(RefToken::Char(c)),
+        }
+    }
+    tokens
+}
+
+/// Whether `name` matches `pattern` under fnmatch's rules: a table over
+/// (pattern position, name position), no cleverness.
+pub fn reference_fnmatch(pattern: &str, name: &str) -> bool {
+    let pattern: Vec<char> = pattern.chars().collect();
+    let tokens = reference_tokens(&pattern);
+    let name: Vec<char> = name.chars().collect();
+    // reach[j]: the tokens so far can match name[..j].
+    let mut reach = vec![false; name.len() + 1];
+    reach[0] = true;
+    for token in &tokens {
+        let mut next = vec![false; name.len() + 1];
+        for j in 0..=name.len() {
+            match token {
+                RefToken::Star => next[j] = reach[j] || (j > 0 && next[j - 1]),
+                _ if j == 0 => {}
+                RefToken::AnyChar => next[j] = reach[j - 1],
+                RefToken::Char(c) => next[j] = reach[j - 1] && name[j - 1] == *c,
+                RefToken::Set(negated, ranges) => {
+                    let c = name[j - 1];
+                    let member = ranges.iter().any(|&(l, h)| l <= c && c <= h);
+                    next[j] = reach[j - 1] && member != *negated;
+                }
+            }
+        }
+        reach = next;
+    }
+    reach[name.len()]
+}
+
+/// A glob of `component` in a directory holding `names` returns exactly
+/// the names [`reference_fnmatch`] accepts (components and names that
+/// cannot be one path component are skipped; so are long components, to
+/// keep the reference's quadratic table cheap).
+pub fn check_name_matching(component: &str, names: &[String]) {
+    let one_component = |text: &str| {
+        !text.is_empty() && text != "." && text != ".." && !text.contains(['/', '\\', '\0'])
+    };
+    if !one_component(component) || component.len() > 256 {
+        return;
+    }
+    let mut tree = Tree::new();
+    tree.create_dir(&NormPath::parse("/d").expect("valid"))
+        .expect("fresh tree");
+    let mut expected = Vec::new();
+    for name in names.iter().filter(|name| one_component(name)) {
+        let path = format!("/d/{name}");
+        if tree
+            .insert_file(&NormPath::parse(&path).expect("valid"), 0)
+            .is_ok()
+            && reference_fnmatch(component, name)
+        {
+            expected.push(path);
+        }
+    }
+    expected.sort_unstable();
+    let found = tree
+        .glob(&format!("/d/{component}"))
+        .unwrap_or_else(|e| panic!("glob of {component:?}: {e}"));
+    assert_eq!(found, expected, "glob of {component:?} over {names:?}");
 }

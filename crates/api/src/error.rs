@@ -1,10 +1,22 @@
 //! The one error type of the public API.
 //!
-//! Errors of the crates below (`TreeError`, `StorageError`, `QuotaError`) are
-//! converted here, gaining the path the user asked about, so the lower crates
-//! never see this type.
+//! Errors of the crates below (`TreeError`, `PathError`, `StorageError`,
+//! `QuotaError`) are converted here, gaining the path the user asked about,
+//! so the lower crates never see this type.
+//!
+//! What a lower error becomes: a variant whose fields say everything the
+//! lower error says (the quota numbers of a `QuotaError`, the path where a
+//! tree lookup stopped, the bytes a refused allocation asked for) stands for
+//! it and has no source. A variant that puts a lower error into words (the
+//! `reason` of [`Error::InvalidInput`] and [`Error::Unsupported`]), and every
+//! failure of a reader, writer or thread (`std::io::Error`), keeps the lower
+//! error as its [`source`](std::error::Error::source), so a caller can still
+//! match the lower error's own fields.
 
-use std::io::ErrorKind;
+use std::fmt;
+use std::io::{self, ErrorKind};
+use std::ops::Deref;
+use std::sync::Arc;
 use std::time::Duration;
 
 use dmemfs_core_tree::{PathError, TreeError};
@@ -84,6 +96,11 @@ pub enum Error {
         path: String,
         /// What was refused and why.
         reason: String,
+        /// The storage's refusal (a `StorageError`: a sequential file
+        /// written away from its end, a promotion over the limit) with its
+        /// numbers; `None` when the handle's mode refused.
+        #[source]
+        source: Option<ErrorSource>,
     },
     /// A bad path, pattern, seek, truncate or argument.
     #[error("invalid input {path:?}: {reason}")]
@@ -92,6 +109,13 @@ pub enum Error {
         path: String,
         /// What is wrong with it.
         reason: String,
+        /// The lower error `reason` describes: the tree's (`TreeError`:
+        /// the root refused, a directory moved into itself, a bad pattern),
+        /// the path's (`PathError`) or the storage's (`StorageError`: past
+        /// the largest file size); `None` when this crate's own check
+        /// refused.
+        #[source]
+        source: Option<ErrorSource>,
     },
     /// The content is not what the operation needs (text that is not UTF-8).
     #[error("invalid data in {path}: {reason}")]
@@ -131,8 +155,17 @@ pub enum Error {
         /// The operation that panicked.
         operation: String,
     },
+    /// The filesystem's writer thread could not be started
+    /// ([`Concurrency::Actor`](crate::Concurrency::Actor)); `kind()` is the
+    /// operating system's reason, from `source`.
+    #[error("cannot start the filesystem's writer thread: {source}")]
+    WriterSpawn {
+        /// The `std::io::Error` the thread spawn returned.
+        source: ErrorSource,
+    },
     /// An archive entry was refused: it would land outside the destination,
     /// or it is a kind of node the filesystem does not hold (links, devices).
+    #[cfg(feature = "archive")]
     #[error("unsafe archive entry {entry:?}: {reason}")]
     UnsafeArchiveEntry {
         /// The entry's name as the archive gives it.
@@ -142,6 +175,7 @@ pub enum Error {
     },
     /// An archive could not be read: its format is not recognized, or its
     /// data is corrupt, truncated, encrypted or uses an unsupported feature.
+    #[cfg(feature = "archive")]
     #[error("invalid {format} archive: {reason}")]
     InvalidArchive {
         /// The format being read (`tar`, `tar.gz`, `zip`, an adapter's name,
@@ -151,17 +185,19 @@ pub enum Error {
         reason: String,
     },
     /// A reader or writer that the caller supplied (an archive's source or
-    /// destination) failed.
-    #[error("I/O error: {message}")]
+    /// destination) failed. Only the archive functions (feature `archive`)
+    /// build it today.
+    #[error("I/O error: {source}")]
     Io {
-        /// The kind of the underlying `std::io::Error`.
+        /// The kind of `source`.
         kind: ErrorKind,
-        /// Its message.
-        message: String,
+        /// The `std::io::Error` the reader or writer returned.
+        source: ErrorSource,
     },
 }
 
 /// Why an archive entry was refused ([`Error::UnsafeArchiveEntry`]).
+#[cfg(feature = "archive")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum UnsafeEntry {
@@ -217,6 +253,8 @@ impl Error {
             Error::InvalidData { .. } => ErrorKind::InvalidData,
             Error::OutOfMemory { .. } | Error::MemoryGuard { .. } => ErrorKind::OutOfMemory,
             Error::EngineStopped => ErrorKind::BrokenPipe,
+            Error::WriterSpawn { source } => source.io_kind().unwrap_or(ErrorKind::Other),
+            #[cfg(feature = "archive")]
             Error::UnsafeArchiveEntry { .. } | Error::InvalidArchive { .. } => {
                 ErrorKind::InvalidData
             }
@@ -234,44 +272,83 @@ impl Error {
         )
     }
 
+    /// [`Error::InvalidInput`] refused by this crate's own check (no lower
+    /// error).
     pub(crate) fn invalid(path: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidInput {
             path: path.into(),
             reason: reason.into(),
+            source: None,
         }
     }
 
+    /// [`Error::Unsupported`] refused by this crate's own check (no lower
+    /// error).
     pub(crate) fn unsupported(path: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::Unsupported {
             path: path.into(),
             reason: reason.into(),
+            source: None,
+        }
+    }
+
+    /// [`Error::Io`] keeping `err` as its source.
+    #[cfg(feature = "archive")]
+    pub(crate) fn io(err: io::Error) -> Self {
+        Error::Io {
+            kind: err.kind(),
+            source: ErrorSource::new(Lower::Io(err)),
+        }
+    }
+
+    /// [`Error::WriterSpawn`] keeping `err`, the failed spawn's error.
+    pub(crate) fn writer_spawn(err: io::Error) -> Self {
+        Error::WriterSpawn {
+            source: ErrorSource::new(Lower::Io(err)),
         }
     }
 
     /// Converts a storage failure on the file at `path`.
     pub(crate) fn from_storage(path: &str, err: StorageError) -> Self {
-        match err {
-            StorageError::Quota(q) => q.into(),
-            StorageError::RandomWriteUnsupported { offset, len, size } => Error::unsupported(
-                path,
+        let path = path.to_owned();
+        let (reason, refused_input) = match &err {
+            StorageError::Quota(q) => return (*q).into(),
+            StorageError::AllocationFailed { bytes } => {
+                return Error::OutOfMemory {
+                    path,
+                    bytes: *bytes,
+                }
+            }
+            StorageError::RandomWriteUnsupported { offset, len, size } => (
                 format!(
                     "write of {len} bytes at offset {offset} of a {size}-byte file: sequential storage only appends (at offset {size})"
                 ),
+                false,
             ),
-            StorageError::PromotionLimit { size, limit } => Error::unsupported(
-                path,
+            StorageError::PromotionLimit { size, limit } => (
                 format!(
                     "random-access write needs promotion of a {size}-byte file, over the promotion limit of {limit} bytes"
                 ),
+                false,
             ),
-            StorageError::AllocationFailed { bytes } => Error::OutOfMemory {
-                path: path.to_owned(),
-                bytes,
-            },
-            StorageError::TooLarge { offset, len } => Error::invalid(
-                path,
+            StorageError::TooLarge { offset, len } => (
                 format!("{len} bytes at offset {offset} exceed the largest file size"),
+                true,
             ),
+        };
+        let source = Some(ErrorSource::new(Lower::Storage(err)));
+        if refused_input {
+            Error::InvalidInput {
+                path,
+                reason,
+                source,
+            }
+        } else {
+            Error::Unsupported {
+                path,
+                reason,
+                source,
+            }
         }
     }
 }
@@ -302,35 +379,40 @@ impl From<QuotaError> for Error {
 
 impl From<PathError> for Error {
     fn from(err: PathError) -> Self {
-        let reason = err.to_string();
-        match err {
-            PathError::Nul { path } | PathError::EscapesRoot { path } => {
-                Error::InvalidInput { path, reason }
-            }
+        let (PathError::Nul { path } | PathError::EscapesRoot { path }) = &err;
+        Error::InvalidInput {
+            path: path.clone(),
+            reason: err.to_string(),
+            source: Some(ErrorSource::new(Lower::Path(err))),
         }
     }
 }
 
 impl From<TreeError> for Error {
     fn from(err: TreeError) -> Self {
-        match err {
-            TreeError::NotFound { path } => Error::NotFound { path },
-            TreeError::AlreadyExists { path } => Error::AlreadyExists { path },
-            TreeError::NotADirectory { path } => Error::NotADirectory { path },
-            TreeError::IsADirectory { path } => Error::IsADirectory { path },
-            TreeError::IntoOwnSubtree { src, dst } => Error::InvalidInput {
-                path: dst,
-                reason: format!("cannot move {src} into its own subtree"),
-            },
-            TreeError::RootNotAllowed { path } => Error::InvalidInput {
-                path,
-                reason: "the root directory cannot be removed, renamed or replaced".into(),
-            },
-            TreeError::InvalidPath(p) => p.into(),
-            TreeError::InvalidPattern { pattern, reason } => Error::InvalidInput {
-                path: pattern,
-                reason,
-            },
+        let (path, reason) = match err {
+            TreeError::NotFound { path } => return Error::NotFound { path },
+            TreeError::AlreadyExists { path } => return Error::AlreadyExists { path },
+            TreeError::NotADirectory { path } => return Error::NotADirectory { path },
+            TreeError::IsADirectory { path } => return Error::IsADirectory { path },
+            TreeError::InvalidPath(p) => return p.into(),
+            TreeError::IntoOwnSubtree { ref src, ref dst } => (
+                dst.clone(),
+                format!("cannot move {src} into its own subtree"),
+            ),
+            TreeError::RootNotAllowed { ref path } => (
+                path.clone(),
+                "the root directory cannot be removed, renamed or replaced".to_owned(),
+            ),
+            TreeError::InvalidPattern {
+                ref pattern,
+                ref reason,
+            } => (pattern.clone(), reason.clone()),
+        };
+        Error::InvalidInput {
+            path,
+            reason,
+            source: Some(ErrorSource::new(Lower::Tree(err))),
         }
     }
 }
@@ -340,3 +422,86 @@ impl From<Error> for std::io::Error {
         std::io::Error::new(err.kind(), err)
     }
 }
+
+/// A lower-level error kept as an [`Error`]'s source: a
+/// [`TreeError`](crate::TreeError), [`PathError`](crate::PathError),
+/// [`StorageError`](crate::StorageError) or [`std::io::Error`].
+///
+/// It dereferences to that error, so [`std::error::Error::source`] on the
+/// [`Error`] returns the lower error itself, to `downcast_ref` to its type.
+/// It keeps the [`Error`] `Clone` and `PartialEq` although `std::io::Error`
+/// is neither: a clone shares the lower error, and two I/O errors are equal
+/// when their kinds and messages are. It is one pointer wide (the lower error
+/// lives behind an `Arc`), so it adds little to every `Result` of the API.
+///
+/// ```
+/// use std::error::Error as _;
+/// use dmemfs::{MemoryFileSystem, TreeError};
+///
+/// let fs = MemoryFileSystem::new();
+/// let err = fs.rename("/", "/elsewhere").unwrap_err();
+/// let lower = err.source().and_then(|s| s.downcast_ref::<TreeError>());
+/// assert!(matches!(lower, Some(TreeError::RootNotAllowed { .. })));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct ErrorSource(Arc<Lower>);
+
+enum Lower {
+    Path(PathError),
+    Tree(TreeError),
+    Storage(StorageError),
+    Io(io::Error),
+}
+
+impl ErrorSource {
+    fn new(lower: Lower) -> Self {
+        ErrorSource(Arc::new(lower))
+    }
+
+    /// The kind of an I/O source; `None` for the other lower errors.
+    fn io_kind(&self) -> Option<ErrorKind> {
+        match &*self.0 {
+            Lower::Io(e) => Some(e.kind()),
+            Lower::Path(_) | Lower::Tree(_) | Lower::Storage(_) => None,
+        }
+    }
+}
+
+impl Deref for ErrorSource {
+    type Target = dyn std::error::Error + Send + Sync + 'static;
+
+    fn deref(&self) -> &Self::Target {
+        match &*self.0 {
+            Lower::Path(e) => e,
+            Lower::Tree(e) => e,
+            Lower::Storage(e) => e,
+            Lower::Io(e) => e,
+        }
+    }
+}
+
+impl fmt::Debug for ErrorSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl fmt::Display for ErrorSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl PartialEq for Lower {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Lower::Path(a), Lower::Path(b)) => a == b,
+            (Lower::Tree(a), Lower::Tree(b)) => a == b,
+            (Lower::Storage(a), Lower::Storage(b)) => a == b,
+            (Lower::Io(a), Lower::Io(b)) => a.kind() == b.kind() && a.to_string() == b.to_string(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Lower {}

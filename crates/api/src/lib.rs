@@ -38,12 +38,14 @@
 //! - An optional memory guard ([`FsBuilder::memory_guard`]) checks the quota,
 //!   and optionally every growth, against the memory the process can get,
 //!   container limits included.
-//! - [`archive`] expands tar, tar.gz and zip archives (all or nothing, or
-//!   streaming) with every entry checked and every byte bounded by the
-//!   quota, and exports a subtree as an archive.
+//! - `archive` (feature `archive`, on by default) expands tar, tar.gz and
+//!   zip archives (all or nothing, or streaming) with every entry checked
+//!   and every byte bounded by the quota, and exports a subtree as an
+//!   archive. Without the feature the crate needs no tar, flate2 or zip.
 
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "archive")]
 pub mod archive;
 mod builder;
 mod engine;
@@ -68,7 +70,13 @@ pub use dmemfs_quota::{
     GuardAction, MemoryGuard, MemorySource, SystemMemory, DEFAULT_GUARD_INTERVAL,
 };
 pub use dmemfs_storage_backends::StorageKind;
-pub use error::{Error, Result, UnsafeEntry};
+// The lower errors an `ErrorSource` holds, so a caller can downcast
+// `Error::source()` to them without depending on the crates below.
+pub use dmemfs_core_tree::{PathError, TreeError};
+pub use dmemfs_storage_backends::StorageError;
+#[cfg(feature = "archive")]
+pub use error::UnsafeEntry;
+pub use error::{Error, ErrorSource, Result};
 pub use export::ExportIter;
 pub use fs::MemoryFileSystem;
 pub use handle::FileHandle;

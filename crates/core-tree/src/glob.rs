@@ -6,24 +6,40 @@
 //! component without wildcards is looked up, never scanned. Matched paths
 //! are rebuilt from parent links only when they are emitted, so a deep tree
 //! costs no string per visited directory.
+//!
+//! Each component is matched as Python's `fnmatch.fnmatchcase` matches a
+//! name (see `name_pattern.rs`), so D-MemFS's patterns mean the same here.
+//! Matching a name costs at most its length × the component's, and the
+//! components with wildcards are bounded
+//! ([`MAX_WILDCARD_COMPONENT_BYTES`], [`MAX_WILDCARD_PATTERN_BYTES`]), so
+//! no pattern makes a glob slow per name or its compiled form large.
 
-use std::borrow::Cow;
-use std::iter::Peekable;
-use std::str::Chars;
+mod bracket;
+mod name_pattern;
 
-use globset::{Candidate, GlobBuilder, GlobMatcher};
 use rustc_hash::FxHashSet;
 
 use crate::error::TreeError;
 use crate::path::NormPath;
 use crate::tree::{DirId, Entry, Name, Tree};
 
+use name_pattern::NamePattern;
+
+/// The most bytes one component with wildcards may have. A longer
+/// component is [`TreeError::InvalidPattern`]; a component without
+/// wildcards is looked up like a path and has no such limit.
+pub const MAX_WILDCARD_COMPONENT_BYTES: usize = 4096;
+
+/// The most bytes all components with wildcards of one pattern may have
+/// together. More is [`TreeError::InvalidPattern`].
+pub const MAX_WILDCARD_PATTERN_BYTES: usize = 64 * 1024;
+
 /// One component of a compiled pattern.
 enum Step {
     /// A name without wildcards.
     Literal(String),
     /// A name with wildcards.
-    Wildcard(GlobMatcher),
+    Wildcard(NamePattern),
     /// `**`: zero or more directories.
     AnyDepth,
 }
@@ -50,18 +66,23 @@ struct Search<'t, F> {
 impl<F: Clone> Tree<F> {
     /// The paths matching `pattern`, sorted bytewise, each once.
     ///
-    /// The pattern is normalized like a path, then matched component by
-    /// component: `**` matches zero or more directories (a trailing `**`
-    /// matches everything strictly below, files and directories); `*` any
-    /// run of characters within a name (a leading dot included), `?` one
-    /// character, `[seq]` and `[!seq]` one character in or not in `seq`.
-    /// `{` and `}` are ordinary characters. The pattern `/` matches nothing.
+    /// The pattern is normalized like a path (so `\` separates components
+    /// too), then matched component by component: `**` matches zero or
+    /// more directories (a trailing `**` matches everything strictly below,
+    /// files and directories); any other component matches a name as
+    /// Python's `fnmatch.fnmatchcase` does, per Unicode scalar value: `*`
+    /// any run of characters (a leading dot included), `?` one character,
+    /// `[seq]` and `[!seq]` one character in or not in `seq` (a `]` first is
+    /// a member, `x-y` a range, empty if reversed; a `[` that nothing
+    /// closes is an ordinary character). `{`, `}` and `^` are ordinary
+    /// characters. The pattern `/` matches nothing.
     ///
     /// # Errors
     ///
     /// [`TreeError::InvalidPath`] if the pattern holds NUL or escapes the
-    /// root; [`TreeError::InvalidPattern`] if a component does not compile
-    /// (for example an unclosed `[`).
+    /// root; [`TreeError::InvalidPattern`] if a component with wildcards is
+    /// longer than [`MAX_WILDCARD_COMPONENT_BYTES`], or all of them together
+    /// than [`MAX_WILDCARD_PATTERN_BYTES`].
     pub fn glob(&self, pattern: &str) -> Result<Vec<String>, TreeError> {
         let steps = compile(pattern)?;
         if steps.is_empty() {
@@ -106,9 +127,9 @@ impl<'t, F: Clone> Search<'t, F> {
                     }
                 }
                 Step::Wildcard(matcher) => {
-                    let matching = children.iter().filter(|(name, _)| {
-                        matcher.is_match_candidate(&Candidate::from_bytes(name.as_bytes()))
-                    });
+                    let matching = children
+                        .iter_unordered()
+                        .filter(|(name, _)| matcher.matches(name));
                     for (name, entry) in matching {
                         self.advance(&state, last, name, entry);
                     }
@@ -118,7 +139,7 @@ impl<'t, F: Clone> Search<'t, F> {
                         // Zero directories: the rest of the pattern applies here.
                         self.push(state.dir, state.step + 1, state.path);
                     }
-                    for (name, entry) in children.iter() {
+                    for (name, entry) in children.iter_unordered() {
                         if last {
                             self.emit(state.path, name);
                         }
@@ -175,102 +196,55 @@ impl<'t, F: Clone> Search<'t, F> {
 fn compile(pattern: &str) -> Result<Vec<Step>, TreeError> {
     let normalized = NormPath::parse(pattern)?;
     let mut steps = Vec::new();
-    for component in normalized.components() {
-        let step = if component == "**" {
+    let mut wildcard_bytes = 0;
+    for (index, component) in normalized.components().enumerate() {
+        if component == "**" {
             // `**/**` means the same as `**`; merging them saves states.
-            if matches!(steps.last(), Some(Step::AnyDepth)) {
-                continue;
+            if !matches!(steps.last(), Some(Step::AnyDepth)) {
+                steps.push(Step::AnyDepth);
             }
-            Step::AnyDepth
-        } else if !component.contains(['*', '?', '[']) {
-            Step::Literal(component.to_owned())
+            continue;
+        }
+        let too_long = || TreeError::InvalidPattern {
+            pattern: pattern.to_owned(),
+            reason: format!(
+                "component {} has {} bytes and wildcards; \
+                 a component with wildcards may have at most {MAX_WILDCARD_COMPONENT_BYTES} bytes",
+                index + 1,
+                component.len(),
+            ),
+        };
+        let is_long = component.len() > MAX_WILDCARD_COMPONENT_BYTES;
+        // `*` and `?` always make a wildcard: refuse before compiling.
+        if is_long && component.contains(['*', '?']) {
+            return Err(too_long());
+        }
+        let step = if component.contains(['*', '?', '[']) {
+            let compiled = NamePattern::parse(component);
+            match compiled.as_literal() {
+                // Only unclosed `[`: a name to look up after all.
+                Some(name) => Step::Literal(name.to_owned()),
+                None if is_long => return Err(too_long()),
+                None => {
+                    wildcard_bytes += component.len();
+                    if wildcard_bytes > MAX_WILDCARD_PATTERN_BYTES {
+                        return Err(TreeError::InvalidPattern {
+                            pattern: pattern.to_owned(),
+                            reason: format!(
+                                "its components with wildcards have more than \
+                                 {MAX_WILDCARD_PATTERN_BYTES} bytes together, the most allowed"
+                            ),
+                        });
+                    }
+                    Step::Wildcard(compiled)
+                }
+            }
         } else {
-            let glob = GlobBuilder::new(&escape_braces(component))
-                .literal_separator(true)
-                .build()
-                .map_err(|err| TreeError::InvalidPattern {
-                    pattern: pattern.to_owned(),
-                    reason: err.kind().to_string(),
-                })?;
-            Step::Wildcard(glob.compile_matcher())
+            Step::Literal(component.to_owned())
         };
         steps.push(step);
     }
     Ok(steps)
-}
-
-/// Makes `{` and `}` literal, as in Python's fnmatch, by wrapping those
-/// outside bracket expressions in brackets (globset would read them as
-/// alternation). Bracket expressions are copied verbatim, ending where
-/// globset ends them.
-fn escape_braces(component: &str) -> Cow<'_, str> {
-    if !component.contains(['{', '}']) {
-        return Cow::Borrowed(component);
-    }
-    let mut escaped = String::with_capacity(component.len() + 8);
-    let mut chars = component.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '{' => escaped.push_str("[{]"),
-            '}' => escaped.push_str("[}]"),
-            '[' => {
-                escaped.push('[');
-                copy_bracket_body(&mut chars, &mut escaped);
-            }
-            _ => escaped.push(c),
-        }
-    }
-    Cow::Owned(escaped)
-}
-
-/// Copies a bracket expression after its `[`, through its closing `]`,
-/// following globset's parser: a leading `!`/`^` negates, a `]` first is a
-/// member, and `[:name:]` (lowercase, up to 8 letters) is one unit.
-fn copy_bracket_body(chars: &mut Peekable<Chars<'_>>, out: &mut String) {
-    if let Some(&negation @ ('!' | '^')) = chars.peek() {
-        out.push(negation);
-        chars.next();
-    }
-    let mut first = true;
-    let mut in_range = false;
-    while let Some(c) = chars.next() {
-        out.push(c);
-        match c {
-            ']' if !first => return,
-            ']' => {}
-            '-' if first => {}
-            '-' => in_range = !in_range,
-            '[' if !in_range && chars.peek() == Some(&':') => {
-                if let Some(class) = posix_class(chars) {
-                    out.push_str(&class);
-                }
-            }
-            _ => in_range = false,
-        }
-        first = false;
-    }
-}
-
-/// Consumes `:name:]` if that is what follows, returning it.
-fn posix_class(chars: &mut Peekable<Chars<'_>>) -> Option<String> {
-    let mut lookahead = chars.clone();
-    let mut class = String::from(lookahead.next()?);
-    let mut name_len = 0;
-    loop {
-        match lookahead.next()? {
-            ':' if lookahead.peek() == Some(&']') => {
-                lookahead.next();
-                class.push_str(":]");
-                *chars = lookahead;
-                return Some(class);
-            }
-            c if c.is_ascii_lowercase() && name_len < 8 => {
-                class.push(c);
-                name_len += 1;
-            }
-            _ => return None,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -439,19 +413,68 @@ mod tests {
     }
 
     #[test]
-    fn bad_patterns_are_errors() {
+    fn brackets_follow_fnmatch() {
+        assert_eq!(glob("/[{]*"), ["/{x}.txt"]);
+        assert_eq!(glob("/[^a].txt"), ["/a.txt"]);
+        assert!(glob("/[z-a]*").is_empty());
+        assert_eq!(glob("/[!z-a]b"), ["/ab"]);
+        assert!(glob("/top/[ab").is_empty());
+        assert_eq!(glob("/[]a].txt"), ["/a.txt"]);
+    }
+
+    #[test]
+    fn unclosed_brackets_are_looked_up_as_names() {
+        let steps = compile("/a[b/[!]/x*").expect("valid");
+        assert!(matches!(&steps[0], Step::Literal(name) if name == "a[b"));
+        assert!(matches!(&steps[1], Step::Literal(name) if name == "[!]"));
+        assert!(matches!(&steps[2], Step::Wildcard(_)));
+        let mut tree = sample();
+        tree.insert_file(&p("/ab/[x"), 1).expect("fresh");
+        assert_eq!(tree.glob("/ab/[x").expect("valid"), ["/ab/[x"]);
+        assert_eq!(tree.glob("/a?/[x").expect("valid"), ["/ab/[x"]);
+    }
+
+    #[test]
+    fn wildcard_components_are_bounded() {
         let tree = sample();
-        match tree.glob("/top/[ab") {
-            Err(TreeError::InvalidPattern { pattern, reason }) => {
-                assert_eq!(pattern, "/top/[ab");
-                assert!(reason.contains("unclosed"), "{reason}");
+        let limit = MAX_WILDCARD_COMPONENT_BYTES;
+        assert!(tree
+            .glob(&"?".repeat(limit))
+            .expect("at the limit")
+            .is_empty());
+        for long in [
+            "?".repeat(limit + 1),
+            format!("*{}", "a".repeat(limit)),
+            "[ab]".repeat(limit / 4 + 1),
+        ] {
+            match tree.glob(&format!("/top/{long}")) {
+                Err(TreeError::InvalidPattern { reason, .. }) => {
+                    assert!(reason.contains("component 2 has"), "{reason}");
+                    assert!(reason.contains(&limit.to_string()), "{reason}");
+                }
+                other => panic!("expected InvalidPattern, got {other:?}"),
+            }
+        }
+        let many = vec!["*".repeat(limit); MAX_WILDCARD_PATTERN_BYTES / limit];
+        assert!(tree.glob(&many.join("/")).expect("at the limit").is_empty());
+        let too_many = format!("{}/*", many.join("/"));
+        match tree.glob(&too_many) {
+            Err(TreeError::InvalidPattern { reason, .. }) => {
+                assert!(reason.contains("65536 bytes together"), "{reason}");
             }
             other => panic!("expected InvalidPattern, got {other:?}"),
         }
-        assert!(matches!(
-            tree.glob("/[z-a]"),
-            Err(TreeError::InvalidPattern { .. })
-        ));
+        // Literal components are names to look up: no limit.
+        let name = "[".repeat(10 * limit);
+        assert!(tree
+            .glob(&format!("/{name}/{name}"))
+            .expect("literal")
+            .is_empty());
+    }
+
+    #[test]
+    fn bad_paths_are_errors() {
+        let tree = sample();
         assert!(matches!(
             tree.glob("/../*"),
             Err(TreeError::InvalidPath(PathError::EscapesRoot { .. }))
@@ -460,18 +483,6 @@ mod tests {
             tree.glob("/a\0*"),
             Err(TreeError::InvalidPath(PathError::Nul { .. }))
         ));
-    }
-
-    #[test]
-    fn brace_escaping_leaves_bracket_expressions_alone() {
-        assert_eq!(escape_braces("a*"), "a*");
-        assert_eq!(escape_braces("a{b}*"), "a[{]b[}]*");
-        assert_eq!(escape_braces("[{}]*"), "[{}]*");
-        assert_eq!(escape_braces("[]{]{"), "[]{][{]");
-        assert_eq!(escape_braces("[!]{]{"), "[!]{][{]");
-        assert_eq!(escape_braces("[[:alpha:]{]{"), "[[:alpha:]{][{]");
-        assert_eq!(escape_braces("[[:x]{"), "[[:x][{]");
-        assert_eq!(escape_braces("[a-]{"), "[a-][{]");
     }
 
     use crate::error::PathError;

@@ -167,10 +167,10 @@ pub trait ArchiveAdapter: Send + Sync + fmt::Debug {
         items: &mut dyn Iterator<Item = ExportItem>,
     ) -> Result<()> {
         let _ = (sink, items);
-        Err(Error::Unsupported {
-            path: String::new(),
-            reason: format!("the {} archive adapter cannot write archives", self.name()),
-        })
+        Err(Error::unsupported(
+            String::new(),
+            format!("the {} archive adapter cannot write archives", self.name()),
+        ))
     }
 }
 
@@ -269,7 +269,7 @@ impl ArchiveOptions {
         if let Some(adapter) = &self.adapter {
             return Ok(Arc::clone(adapter));
         }
-        let head = peek(source).map_err(|e| io_error(&e))?;
+        let head = peek(source).map_err(Error::io)?;
         let builtin = [ArchiveFormat::Zip, ArchiveFormat::TarGz, ArchiveFormat::Tar]
             .into_iter()
             .map(ArchiveFormat::adapter);
@@ -293,13 +293,6 @@ fn peek(source: &mut dyn ReadSeek) -> io::Result<Vec<u8>> {
     source.take(512).read_to_end(&mut head)?;
     source.seek(SeekFrom::Start(start))?;
     Ok(head)
-}
-
-pub(crate) fn io_error(e: &io::Error) -> Error {
-    Error::Io {
-        kind: e.kind(),
-        message: e.to_string(),
-    }
 }
 
 /// Where an entry goes.
@@ -422,12 +415,17 @@ impl<'a> Trap<'a> {
     }
 
     fn note<T>(&mut self, r: io::Result<T>) -> io::Result<T> {
-        if let Err(e) = &r {
-            if self.error.is_none() && e.kind() != io::ErrorKind::Interrupted {
-                self.error = Some(io_error(e));
+        match r {
+            Err(e) if self.error.is_none() && e.kind() != io::ErrorKind::Interrupted => {
+                // The decoder gets a copy saying the same; the original,
+                // with whatever it wraps, becomes the source of the
+                // `Error::Io` reported.
+                let copy = io::Error::new(e.kind(), e.to_string());
+                self.error = Some(Error::io(e));
+                Err(copy)
             }
+            r => r,
         }
-        r
     }
 
     /// `err`, or the source's own failure if `err` is a decoding failure

@@ -14,10 +14,8 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use tar::{EntryType, Header, PaxExtensions};
 
-use super::{
-    invalid_archive, io_error, ArchiveAdapter, ArchiveEntry, EntryKind, ExportItem, ReadSeek,
-};
-use crate::Result;
+use super::{invalid_archive, ArchiveAdapter, ArchiveEntry, EntryKind, ExportItem, ReadSeek};
+use crate::{Error, Result};
 
 /// The largest GNU long-name or PAX extension header accepted.
 pub(crate) const MAX_EXTENSION: u64 = 1 << 20;
@@ -81,7 +79,7 @@ impl ArchiveAdapter for TarGzAdapter {
         items: &mut dyn Iterator<Item = ExportItem>,
     ) -> Result<()> {
         let gz = write_tar(GzEncoder::new(sink, Compression::default()), items)?;
-        gz.finish().map_err(|e| io_error(&e))?;
+        gz.finish().map_err(Error::io)?;
         Ok(())
     }
 }
@@ -255,7 +253,6 @@ fn trim_nul(mut bytes: Vec<u8>) -> Vec<u8> {
 /// Writes `items` as a GNU tar (long names as GNU extensions) and returns
 /// the sink, finished.
 fn write_tar<W: Write>(sink: W, items: &mut dyn Iterator<Item = ExportItem>) -> Result<W> {
-    let io = |e: io::Error| io_error(&e);
     let mut builder = tar::Builder::new(sink);
     for item in items {
         let mut header = Header::new_gnu();
@@ -267,7 +264,7 @@ fn write_tar<W: Write>(sink: W, items: &mut dyn Iterator<Item = ExportItem>) -> 
                 header.set_mtime(unix_seconds(modified));
                 builder
                     .append_data(&mut header, format!("{path}/"), io::empty())
-                    .map_err(io)?;
+                    .map_err(Error::io)?;
             }
             ExportItem::File {
                 path,
@@ -280,11 +277,11 @@ fn write_tar<W: Write>(sink: W, items: &mut dyn Iterator<Item = ExportItem>) -> 
                 header.set_mtime(unix_seconds(modified));
                 builder
                     .append_data(&mut header, &path, &data[..])
-                    .map_err(io)?;
+                    .map_err(Error::io)?;
             }
         }
     }
-    builder.into_inner().map_err(io)
+    builder.into_inner().map_err(Error::io)
 }
 
 fn unix_seconds(t: SystemTime) -> u64 {

@@ -5,8 +5,8 @@ use std::time::SystemTime;
 
 use dmemfs_core_tree::NormPath;
 
-use super::{io_error, ArchiveAdapter, ArchiveFormat, ExportItem};
-use crate::{MemoryFileSystem, Result};
+use super::{ArchiveAdapter, ArchiveFormat, ExportItem};
+use crate::{Error, MemoryFileSystem, Result};
 
 /// Writes every file and directory at or below `prefix` to `writer` as a
 /// `format` archive, with paths relative to `prefix` (a file `prefix` is
@@ -85,6 +85,6 @@ pub fn export_archive_with<W: Write>(
     if let Some(e) = files.take_error() {
         return Err(e);
     }
-    writer.flush().map_err(|e| io_error(&e))?;
+    writer.flush().map_err(Error::io)?;
     Ok(count)
 }

@@ -6,9 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
-use super::{
-    invalid_archive, io_error, ArchiveAdapter, ArchiveEntry, EntryKind, ExportItem, ReadSeek,
-};
+use super::{invalid_archive, ArchiveAdapter, ArchiveEntry, EntryKind, ExportItem, ReadSeek};
 use crate::{Error, Result};
 
 /// The longest symbolic-link target read (to name it in the refusal).
@@ -76,11 +74,8 @@ impl ArchiveAdapter for ZipAdapter {
         items: &mut dyn Iterator<Item = ExportItem>,
     ) -> Result<()> {
         let bad = |e: zip::result::ZipError| match e {
-            zip::result::ZipError::Io(e) => io_error(&e),
-            e => Error::Io {
-                kind: io::ErrorKind::Other,
-                message: e.to_string(),
-            },
+            zip::result::ZipError::Io(e) => Error::io(e),
+            e => Error::io(io::Error::other(e)),
         };
         let mut zip = ZipWriter::new_stream(DiscardAfterFailure {
             inner: sink,
@@ -105,7 +100,7 @@ impl ArchiveAdapter for ZipAdapter {
                         .last_modified_time(dos_time(modified))
                         .large_file(data.len() as u64 >= u64::from(u32::MAX));
                     zip.start_file(path, options).map_err(bad)?;
-                    zip.write_all(&data).map_err(|e| io_error(&e))?;
+                    zip.write_all(&data).map_err(Error::io)?;
                 }
             }
         }

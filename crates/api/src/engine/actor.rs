@@ -61,7 +61,7 @@ impl ActorEngine {
         let thread = thread::Builder::new()
             .name("dmemfs-writer".into())
             .spawn(move || run(writer, rx))
-            .map_err(|e| Error::invalid("", format!("cannot start the writer thread: {e}")))?;
+            .map_err(Error::writer_spawn)?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(ActorEngine {
             requests: Some(tx),

@@ -152,30 +152,41 @@ pub(crate) fn components_of(normalized: &str) -> std::str::SplitTerminator<'_, c
 
 /// Whether `input` already satisfies the module invariant, so parsing it
 /// would return it unchanged.
-fn is_normal(input: &str) -> bool {
+///
+/// Two branch-free passes settle almost every path; only a path with a
+/// component starting with `.` (such as `/a/.hidden`) is checked component
+/// by component.
+pub(crate) fn is_normal(input: &str) -> bool {
     let bytes = input.as_bytes();
-    if bytes.first() != Some(&b'/') {
+    match bytes {
+        [b'/'] => return true,
+        [b'/', .., last] if *last != b'/' => {}
+        _ => return false,
+    }
+    // Two passes without branches, which the compiler unrolls: no `\\` or
+    // NUL, and no `/` followed by `/` or `.`.
+    let forbidden = bytes.iter().fold(0u8, |seen, &byte| {
+        seen | u8::from(byte == b'\\') | u8::from(byte == 0)
+    });
+    if forbidden != 0 {
         return false;
     }
-    if bytes.len() == 1 {
-        return true;
-    }
-    // Every component between the slashes must be non-empty and neither
-    // `.` nor `..`; no byte may be `\` or NUL.
-    let mut component_start = 1;
-    for (at, &byte) in bytes.iter().enumerate().skip(1) {
-        match byte {
-            b'\\' | 0 => return false,
-            b'/' => {
-                if !is_plain_component(&bytes[component_start..at]) {
-                    return false;
-                }
-                component_start = at + 1;
-            }
-            _ => {}
-        }
-    }
-    is_plain_component(&bytes[component_start..])
+    let pairs = bytes.iter().zip(&bytes[1..]);
+    let slash_then_slash_or_dot = pairs.fold(0u8, |seen, (&a, &b)| {
+        seen | (u8::from(a == b'/') & (u8::from(b == b'/') | u8::from(b == b'.')))
+    });
+    // A `/` before `.` needs a closer look (a name may start with `.`).
+    slash_then_slash_or_dot == 0 || components_are_plain(bytes)
+}
+
+/// Whether every component of `bytes` (which starts with `/` and holds no
+/// `\\` or NUL) is non-empty and neither `.` nor `..`.
+fn components_are_plain(bytes: &[u8]) -> bool {
+    bytes
+        .get(1..)
+        .unwrap_or_default()
+        .split(|&byte| byte == b'/')
+        .all(is_plain_component)
 }
 
 fn is_plain_component(component: &[u8]) -> bool {

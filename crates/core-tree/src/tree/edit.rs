@@ -144,11 +144,11 @@ impl<F: Clone> Tree<F> {
         };
         let mut pending = vec![top];
         while let Some(id) = pending.pop() {
-            let Some(node) = self.dirs.remove(&id) else {
+            let Some(node) = self.dirs.remove(id.0) else {
                 continue;
             };
             removed.dirs += 1;
-            for entry in node.children.values() {
+            for (_, entry) in node.children.iter_unordered() {
                 match entry {
                     Entry::Dir(child) => pending.push(*child),
                     Entry::File(file) => removed.files.push(file.clone()),
@@ -184,7 +184,7 @@ impl<F: Clone> Tree<F> {
         let Some((src_parent_path, src_name)) = src.split_last() else {
             return Err(TreeError::root_not_allowed());
         };
-        let moved = match self.lookup_str(src.as_str())? {
+        let moved = match self.lookup_normal(src.as_str())? {
             NodeRef::Dir { id, .. } => Entry::Dir(id),
             NodeRef::File(file) => Entry::File(file.clone()),
         };
@@ -239,26 +239,29 @@ impl<F: Clone> Tree<F> {
     /// directories (the first name must be free in `parent`) and returns the
     /// deepest one's id, or `parent` when `names` is empty.
     fn create_chain(&mut self, parent: DirId, names: &[&str]) -> DirId {
-        let Some(first) = names.first() else {
+        let Some((first, below_first)) = names.split_first() else {
             return parent;
         };
-        let base = self.next_id;
-        let count = names.len() as u64;
-        self.next_id += count;
+        // Bottom up, so each directory is stored knowing its child's id.
         let now = SystemTime::now();
-        for (offset, below) in (0..count).zip(1..) {
+        let mut deepest = None;
+        let mut below: Option<(&str, DirId)> = None;
+        for name in below_first.iter().rev().chain([first]) {
             let mut node = DirNode::empty(now);
-            if let Some(name_below) = names.get(below) {
-                let id_below = DirId(base + offset + 1);
+            if let Some((name_below, id_below)) = below {
                 node.children
-                    .insert(Name::from(*name_below), Entry::Dir(id_below));
+                    .insert(Name::from(name_below), Entry::Dir(id_below));
             }
-            self.dirs.insert(DirId(base + offset), node);
+            let id = DirId(self.dirs.insert(node));
+            deepest.get_or_insert(id);
+            below = Some((name, id));
         }
-        self.node_mut(parent)
-            .children
-            .insert(Name::from(*first), Entry::Dir(DirId(base)));
-        self.dir_count += count;
-        DirId(base + count - 1)
+        if let Some((name, id)) = below {
+            self.node_mut(parent)
+                .children
+                .insert(Name::from(name), Entry::Dir(id));
+        }
+        self.dir_count += names.len() as u64;
+        deepest.unwrap_or(parent)
     }
 }

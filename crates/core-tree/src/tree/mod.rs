@@ -4,14 +4,16 @@
 //! - every directory lives in `dirs` under its [`DirId`]; a directory
 //!   refers to its subdirectories by id, never by pointer, so depth costs
 //!   nothing: cloning a tree is O(1), a mutation touches O(log n) of `dirs`
-//!   and of one or two children maps, and dropping never recurses;
+//!   and of one or two directories' entries, and dropping never recurses;
 //! - every id in `dirs` except the root's is named by exactly one
 //!   [`Entry::Dir`] in exactly one other directory, and `dirs` holds nothing
 //!   unreachable from the root;
 //! - `file_count` and `dir_count` equal the number of files and of non-root
 //!   directories;
-//! - ids only grow, so an id never names two different directories over a
-//!   tree's history of snapshots;
+//! - an id names one directory within one snapshot; once a directory is
+//!   removed its id may name a new directory in later snapshots (ids are
+//!   reused so that `dirs` stays dense), so an id is only meaningful
+//!   together with the snapshot it came from;
 //! - a mutation either returns `Err` having changed nothing, or completes.
 //!
 //! Who may call: `&self` methods, anyone holding a tree or a snapshot of
@@ -19,10 +21,14 @@
 //! methods, the tree's single owner (in dmemfs, the engine's writer).
 //!
 //! This file holds the tree and its lookups; the rest is split by idea:
-//! `node` (the types a tree is made of), `edit` (mutations), `subtree`
+//! `node` (the types a tree is made of), `children` and `name_map` (a
+//! directory's entries), `dir_table` (directories by id), `edit` (mutations), `subtree`
 //! (copy plans and whole-subtree listings), and `tests`.
 
+mod children;
+mod dir_table;
 mod edit;
+mod name_map;
 mod node;
 mod subtree;
 #[cfg(test)]
@@ -30,18 +36,14 @@ mod tests;
 
 use std::time::SystemTime;
 
-use imbl::shared_ptr::DefaultSharedPtr;
-use imbl::GenericHashMap;
-use rustc_hash::FxBuildHasher;
-
 use crate::error::TreeError;
-use crate::path::{components_of, NormPath};
+use crate::path::{is_normal, NormPath};
+
+use dir_table::DirTable;
 
 pub use edit::Removed;
 pub use node::{DirId, DirNode, Entry, Name, NodeRef};
 pub use subtree::{Subtree, SubtreeDir, SubtreeFile};
-
-type DirMap<F> = GenericHashMap<DirId, DirNode<F>, FxBuildHasher, DefaultSharedPtr>;
 
 /// A persistent directory tree with file payloads of type `F`.
 ///
@@ -49,9 +51,8 @@ type DirMap<F> = GenericHashMap<DirId, DirNode<F>, FxBuildHasher, DefaultSharedP
 /// never shows through another.
 #[derive(Clone, Debug)]
 pub struct Tree<F> {
-    dirs: DirMap<F>,
+    dirs: DirTable<DirNode<F>>,
     root: DirId,
-    next_id: u64,
     file_count: u64,
     dir_count: u64,
 }
@@ -76,13 +77,11 @@ impl<F: Clone> Default for Tree<F> {
 impl<F: Clone> Tree<F> {
     /// A tree holding only the root directory.
     pub fn new() -> Self {
-        let root = DirId(0);
-        let mut dirs = DirMap::default();
-        dirs.insert(root, DirNode::empty(SystemTime::now()));
+        let mut dirs = DirTable::new();
+        let root = DirId(dirs.insert(DirNode::empty(SystemTime::now())));
         Tree {
             dirs,
             root,
-            next_id: 1,
             file_count: 0,
             dir_count: 0,
         }
@@ -105,7 +104,7 @@ impl<F: Clone> Tree<F> {
 
     /// The directory with this id, if it is in this tree.
     pub fn dir(&self, id: DirId) -> Option<&DirNode<F>> {
-        self.dirs.get(&id)
+        self.dirs.get(id.0)
     }
 
     /// What `path` names.
@@ -116,7 +115,40 @@ impl<F: Clone> Tree<F> {
     /// [`TreeError::NotADirectory`] (naming the file) if the walk passes
     /// through a file.
     pub fn lookup(&self, path: &NormPath) -> Result<NodeRef<'_, F>, TreeError> {
-        self.lookup_str(path.as_str())
+        self.lookup_normal(path.as_str())
+    }
+
+    /// What the user's path `input` names: `input` is normalized as
+    /// [`NormPath::parse`] does, but without allocating when it is normal
+    /// already (as most paths are), so resolving a path as a user wrote it
+    /// costs about what resolving a [`NormPath`] does.
+    ///
+    /// # Errors
+    ///
+    /// [`TreeError::InvalidPath`] if `input` does not parse; otherwise as
+    /// [`lookup`](Self::lookup), naming the normalized path.
+    pub fn lookup_str(&self, input: &str) -> Result<NodeRef<'_, F>, TreeError> {
+        if is_normal(input) {
+            return self.lookup_normal(input);
+        }
+        let path = NormPath::parse(input)?;
+        self.lookup_normal(path.as_str())
+    }
+
+    /// What the user's path `input` names, if anything: [`get`](Self::get)
+    /// without the allocation of a [`NormPath`] (see
+    /// [`lookup_str`](Self::lookup_str)); `None` also when `input` does not
+    /// parse.
+    pub fn get_str(&self, input: &str) -> Option<NodeRef<'_, F>> {
+        let probe = if is_normal(input) {
+            self.probe(input)
+        } else {
+            self.probe(NormPath::parse(input).ok()?.as_str())
+        };
+        match probe {
+            Probe::Found(node) => Some(node),
+            Probe::Missing { .. } | Probe::ThroughFile { .. } => None,
+        }
     }
 
     /// What `path` names, if anything.
@@ -139,8 +171,8 @@ impl<F: Clone> Tree<F> {
         Ok(self
             .node(id)
             .children
-            .keys()
-            .map(|name| name.as_str().to_owned())
+            .iter()
+            .map(|(name, _)| name.as_str().to_owned())
             .collect())
     }
 
@@ -158,40 +190,50 @@ impl<F: Clone> Tree<F> {
         }
     }
 
-    /// The directory `id`, which the invariant guarantees is present.
+    /// The directory `id`, which must come from this tree (a directory
+    /// entry, a lookup or `root_id`): the invariant guarantees it is
+    /// present, so a miss is a bug of this crate and panics.
     pub(crate) fn node(&self, id: DirId) -> &DirNode<F> {
-        &self.dirs[&id]
+        match self.dirs.get(id.0) {
+            Some(node) => node,
+            None => missing_dir(id),
+        }
     }
 
+    /// [`node`](Self::node), unshared for an edit.
     fn node_mut(&mut self, id: DirId) -> &mut DirNode<F> {
-        &mut self.dirs[&id]
+        match self.dirs.get_mut(id.0) {
+            Some(node) => node,
+            None => missing_dir(id),
+        }
     }
 
     /// Resolves a string satisfying the [`NormPath`] invariant.
     fn probe(&self, path: &str) -> Probe<'_, F> {
         let mut id = self.root;
-        let mut resolved_len = 0;
-        for name in components_of(path) {
-            match self.node(id).children.get(name) {
+        // Where the next component starts; past the end for the root.
+        let mut start = 1;
+        while start < path.len() {
+            match self.node(id).children.get_component(path, start) {
                 None => {
                     return Probe::Missing {
                         deepest: id,
-                        existing_len: resolved_len,
+                        existing_len: start - 1,
                     }
                 }
-                Some(Entry::Dir(child)) => id = *child,
-                Some(Entry::File(file)) => {
-                    resolved_len += 1 + name.len();
-                    return if resolved_len == path.len() {
+                Some((len, Entry::File(file))) => {
+                    let end = start + len;
+                    return if end == path.len() {
                         Probe::Found(NodeRef::File(file))
                     } else {
-                        Probe::ThroughFile {
-                            file_len: resolved_len,
-                        }
+                        Probe::ThroughFile { file_len: end }
                     };
                 }
+                Some((len, Entry::Dir(child))) => {
+                    id = *child;
+                    start += len + 1;
+                }
             }
-            resolved_len += 1 + name.len();
         }
         Probe::Found(NodeRef::Dir {
             id,
@@ -199,7 +241,9 @@ impl<F: Clone> Tree<F> {
         })
     }
 
-    pub(crate) fn lookup_str(&self, path: &str) -> Result<NodeRef<'_, F>, TreeError> {
+    /// [`lookup`](Self::lookup) of a string satisfying the [`NormPath`]
+    /// invariant.
+    pub(crate) fn lookup_normal(&self, path: &str) -> Result<NodeRef<'_, F>, TreeError> {
         match self.probe(path) {
             Probe::Found(node) => Ok(node),
             Probe::Missing { .. } => Err(TreeError::not_found(path)),
@@ -208,7 +252,7 @@ impl<F: Clone> Tree<F> {
     }
 
     pub(crate) fn dir_id_at(&self, path: &str) -> Result<DirId, TreeError> {
-        match self.lookup_str(path)? {
+        match self.lookup_normal(path)? {
             NodeRef::Dir { id, .. } => Ok(id),
             NodeRef::File(_) => Err(TreeError::not_a_directory(path)),
         }
@@ -231,4 +275,10 @@ impl<F: Clone> Tree<F> {
         };
         Ok((self.dir_id_at(parent_path)?, name))
     }
+}
+
+/// A directory id that is not in its tree: a broken invariant.
+#[cold]
+fn missing_dir(id: DirId) -> ! {
+    panic!("directory {id:?} is not in the tree (a broken invariant of the tree module)")
 }

@@ -11,7 +11,7 @@
 
 use std::time::SystemTime;
 
-use imbl::OrdMap;
+use super::children::Children;
 
 /// Identifies a directory within one [`Tree`](super::Tree) and all its
 /// snapshots.
@@ -33,7 +33,7 @@ pub enum Entry<F> {
 /// One directory: its entries and timestamps.
 #[derive(Clone, Debug)]
 pub struct DirNode<F> {
-    pub(crate) children: OrdMap<Name, Entry<F>>,
+    pub(crate) children: Children<F>,
     created_at: SystemTime,
     modified_at: SystemTime,
 }
@@ -42,7 +42,7 @@ impl<F> DirNode<F> {
     /// A directory with no entries, created and modified at `now`.
     pub(super) fn empty(now: SystemTime) -> Self {
         DirNode {
-            children: OrdMap::new(),
+            children: Children::default(),
             created_at: now,
             modified_at: now,
         }

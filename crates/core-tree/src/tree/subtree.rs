@@ -235,10 +235,9 @@ impl<F: Clone> Tree<F> {
         subtree.assert_well_formed();
 
         // Build every new directory off to the side, so a duplicate name
-        // found halfway leaves the tree untouched.
+        // found halfway leaves the tree untouched. Until the directories
+        // are stored, a directory entry holds its index in the plan.
         let dir_total = subtree.dirs.len().max(1);
-        let base = self.next_id;
-        let id_of = |index: usize| DirId(base + index as u64);
         let now = SystemTime::now();
         let mut nodes: Vec<DirNode<F>> = (0..dir_total).map(|_| DirNode::empty(now)).collect();
         let duplicate = |relative: String| TreeError::AlreadyExists {
@@ -247,7 +246,7 @@ impl<F: Clone> Tree<F> {
         for (index, dir) in subtree.dirs.iter().enumerate().skip(1) {
             let previous = nodes[dir.parent]
                 .children
-                .insert(dir.name.clone(), Entry::Dir(id_of(index)));
+                .insert(dir.name.clone(), Entry::Dir(DirId(index as u64)));
             if previous.is_some() {
                 return Err(duplicate(subtree.relative_path(index)));
             }
@@ -267,13 +266,24 @@ impl<F: Clone> Tree<F> {
             }
         }
 
-        self.next_id += dir_total as u64;
-        for (index, node) in nodes.into_iter().enumerate() {
-            self.dirs.insert(id_of(index), node);
+        // Store the directories children first (a child's index is larger
+        // than its parent's), each with its children's plan indices
+        // replaced by their ids.
+        let mut ids = vec![self.root; dir_total];
+        while let Some(planned) = nodes.pop() {
+            let mut node = DirNode::empty(now);
+            for (name, entry) in planned.children.into_entries() {
+                let entry = match entry {
+                    Entry::Dir(DirId(index)) => Entry::Dir(ids[index as usize]),
+                    file => file,
+                };
+                node.children.insert(name, entry);
+            }
+            ids[nodes.len()] = DirId(self.dirs.insert(node));
         }
         self.node_mut(parent)
             .children
-            .insert(Name::from(name), Entry::Dir(id_of(0)));
+            .insert(Name::from(name), Entry::Dir(ids[0]));
         self.dir_count += dir_total as u64;
         self.file_count += file_total;
         Ok(())
@@ -298,7 +308,7 @@ impl<F: Clone> Tree<F> {
         } else {
             path.as_str().to_owned()
         };
-        let mut frames = vec![(self.node(top).children.iter(), current.len())];
+        let mut frames = vec![(self.node(top).children.iter_unordered(), current.len())];
         while let Some((entries, prefix_len)) = frames.last_mut() {
             let prefix_len = *prefix_len;
             let Some((name, entry)) = entries.next() else {
@@ -311,7 +321,7 @@ impl<F: Clone> Tree<F> {
             match entry {
                 Entry::File(file) => found.push((current.clone(), file.clone())),
                 Entry::Dir(child) => {
-                    frames.push((self.node(*child).children.iter(), current.len()))
+                    frames.push((self.node(*child).children.iter_unordered(), current.len()))
                 }
             }
         }

@@ -99,3 +99,57 @@ fn trees_can_be_shared_across_threads() {
     assert_send_sync::<Tree<std::sync::Arc<Vec<u8>>>>();
     assert_send_sync::<crate::walk::Walk<std::sync::Arc<Vec<u8>>>>();
 }
+
+/// Resolving the user's string is resolving its parse, whatever the input:
+/// normal or not, valid or not, present or not, in small and large
+/// directories alike.
+#[test]
+fn lookup_str_agrees_with_parse_then_lookup() {
+    let mut tree = sample();
+    for i in 0..20 {
+        tree.insert_file(&p(&format!("/a/b/many{i}")), 100 + i)
+            .expect("fresh");
+    }
+    tree.insert_file(&p("/a/.hidden"), 9).expect("fresh");
+    let inputs = [
+        "/",
+        "",
+        "a",
+        "/a",
+        "a/b",
+        "/a/b/",
+        "/a/b/c.txt",
+        "\\a\\b\\c.txt",
+        "/a/./b//c.txt",
+        "/a/x/../b/c.txt",
+        "/a/.hidden",
+        "/a/..hidden",
+        "/a/../../b",
+        "/a\0",
+        "/nope",
+        "/f",
+        "/f/x",
+        "/a/x.txt/y",
+        "/a/b/many7",
+        "/a/b/many77",
+        "/a/b/many7/x",
+        "/a/b/c",
+        "/a/bb",
+        "/e/",
+        "/e/..",
+        "..",
+        "/.",
+    ];
+    for input in inputs {
+        let expected = NormPath::parse(input)
+            .map_err(crate::TreeError::from)
+            .and_then(|path| tree.lookup(&path).map(|node| format!("{node:?}")));
+        let got = tree.lookup_str(input).map(|node| format!("{node:?}"));
+        assert_eq!(got, expected, "lookup_str({input:?})");
+        let expected_get = NormPath::parse(input)
+            .ok()
+            .and_then(|path| tree.get(&path).map(|node| format!("{node:?}")));
+        let got_get = tree.get_str(input).map(|node| format!("{node:?}"));
+        assert_eq!(got_get, expected_get, "get_str({input:?})");
+    }
+}

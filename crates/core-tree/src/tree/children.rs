@@ -1,0 +1,332 @@
+//! The entries of one directory, by name.
+//!
+//! Resolving a path visits one directory per component, and most
+//! directories hold a handful of entries, so a small directory is a sorted
+//! vector searched front to back instead of a tree of nodes: each entry
+//! keeps its name's length and first eight bytes as an integer, so most
+//! names are matched or rejected by one integer comparison, without a call
+//! to `memcmp` or a search for the component's end. Past [`FEW`] entries a
+//! directory becomes a persistent hash trie ([`NameMap`]), so a lookup or an
+//! edit stays O(log n) in a directory of any size, and copying a directory
+//! for an edit never costs more than copying [`FEW`] entries. A large
+//! directory sorts its names when it lists them.
+//!
+//! Invariant: `Few` holds at most [`FEW`] entries, sorted bytewise by name,
+//! each with the `head` and `len` of its own name; `Many` holds more than
+//! [`FEW`]` / 2` (a directory shrinking below that turns back into `Few`,
+//! and the gap keeps one entry added and removed at the threshold from
+//! converting every time). Either way, iteration is in bytewise name order
+//! and a name appears once.
+//!
+//! Who may call: the tree's modules (walk and glob read, edits write).
+
+use super::name_map::{self, NameMap};
+use super::node::{Entry, Name};
+
+/// The most entries a directory keeps in a sorted vector.
+pub(crate) const FEW: usize = 8;
+
+/// A directory's entries (see the module invariant).
+#[derive(Clone, Debug)]
+pub(crate) enum Children<F> {
+    /// A small directory, sorted by name.
+    Few(Vec<SmallEntry<F>>),
+    /// A large directory.
+    Many(NameMap<F>),
+}
+
+/// An entry of a small directory, with its name's matching key.
+#[derive(Clone, Debug)]
+pub(crate) struct SmallEntry<F> {
+    /// The name's first eight bytes, little-endian, zero-padded (names hold
+    /// no NUL, so the padding never matches a name's byte).
+    head: u64,
+    /// The name's length in bytes.
+    len: usize,
+    name: Name,
+    entry: Entry<F>,
+}
+
+impl<F> SmallEntry<F> {
+    fn new(name: Name, entry: Entry<F>) -> Self {
+        SmallEntry {
+            head: head_of(name.as_bytes()),
+            len: name.len(),
+            name,
+            entry,
+        }
+    }
+
+    /// Whether this entry's name is the component of `rest` that ends at
+    /// its first `/` (or at its end), given `rest_head = head_of(rest)`.
+    #[inline]
+    fn names_first_component(&self, rest: &[u8], rest_head: u64) -> bool {
+        let len = self.len;
+        // Names are non-empty, so the shift is below 64.
+        let mask = u64::MAX >> (64 - 8 * len.min(8));
+        rest_head & mask == self.head
+            && match rest.get(len) {
+                None => rest.len() == len,
+                Some(&next) => next == b'/',
+            }
+            && (len <= 8 || rest[8..len] == self.name.as_bytes()[8..])
+    }
+}
+
+impl<F> Default for Children<F> {
+    fn default() -> Self {
+        Children::Few(Vec::new())
+    }
+}
+
+/// The first eight bytes of `bytes` as a little-endian integer, zero-padded.
+#[inline]
+fn head_of(bytes: &[u8]) -> u64 {
+    let mut head = [0u8; 8];
+    match bytes.get(..8) {
+        Some(first) => head.copy_from_slice(first),
+        None => head[..bytes.len()].copy_from_slice(bytes),
+    }
+    u64::from_le_bytes(head)
+}
+
+/// The position of `name` in a small directory, if present.
+fn find<F>(few: &[SmallEntry<F>], name: &str) -> Option<usize> {
+    let head = head_of(name.as_bytes());
+    few.iter()
+        .position(|candidate| candidate.head == head && candidate.name == name)
+}
+
+impl<F> Children<F> {
+    /// How many entries there are.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Children::Few(few) => few.len(),
+            Children::Many(many) => many.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The entry named `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&Entry<F>> {
+        self.get_key_value(name).map(|(_, entry)| entry)
+    }
+
+    /// The entry named by the component of the normalized path `path` that
+    /// starts at byte `start` (just after a `/`), and that component's
+    /// length: what path resolution asks of each directory on the way. A
+    /// small directory compares its names against the path in place, so
+    /// the component's end need not be searched for first.
+    #[inline]
+    pub(crate) fn get_component(&self, path: &str, start: usize) -> Option<(usize, &Entry<F>)> {
+        match self {
+            Children::Few(few) => {
+                let rest = path.as_bytes().get(start..)?;
+                let rest_head = head_of(rest);
+                few.iter()
+                    .find(|candidate| candidate.names_first_component(rest, rest_head))
+                    .map(|found| (found.len, &found.entry))
+            }
+            Children::Many(many) => {
+                let rest = path.get(start..)?;
+                let len = rest.find('/').unwrap_or(rest.len());
+                many.get(&rest[..len]).map(|named| (len, &named.entry))
+            }
+        }
+    }
+
+    /// The entry named `name`, with the stored name.
+    pub(crate) fn get_key_value(&self, name: &str) -> Option<(&Name, &Entry<F>)> {
+        match self {
+            Children::Few(few) => find(few, name).map(|at| (&few[at].name, &few[at].entry)),
+            Children::Many(many) => many.get(name).map(|named| (&named.name, &named.entry)),
+        }
+    }
+
+    /// The entries in bytewise name order (a large directory sorts them
+    /// first).
+    pub(crate) fn iter(&self) -> Iter<'_, F> {
+        match self {
+            Children::Few(few) => Iter::Few(few.iter()),
+            Children::Many(many) => {
+                let mut sorted: Vec<_> = many.iter().collect();
+                sorted.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+                Iter::Sorted(sorted.into_iter())
+            }
+        }
+    }
+
+    /// The entries in no particular order, for callers that do not need
+    /// one: a large directory is not sorted.
+    pub(crate) fn iter_unordered(&self) -> Iter<'_, F> {
+        match self {
+            Children::Few(few) => Iter::Few(few.iter()),
+            Children::Many(many) => Iter::Many(many.iter()),
+        }
+    }
+}
+
+impl<F: Clone> Children<F> {
+    /// Every entry, taken out, in no particular order.
+    pub(crate) fn into_entries(self) -> Vec<(Name, Entry<F>)> {
+        match self {
+            Children::Few(few) => few
+                .into_iter()
+                .map(|small| (small.name, small.entry))
+                .collect(),
+            Children::Many(many) => many
+                .iter()
+                .map(|named| (named.name.clone(), named.entry.clone()))
+                .collect(),
+        }
+    }
+
+    /// The entry named `name`, to change in place.
+    pub(crate) fn get_mut(&mut self, name: &str) -> Option<&mut Entry<F>> {
+        match self {
+            Children::Few(few) => find(few, name).map(|at| &mut few[at].entry),
+            Children::Many(many) => many.get_mut(name),
+        }
+    }
+
+    /// Whether an entry is named `name`.
+    pub(crate) fn contains_key(&self, name: &str) -> bool {
+        self.get_key_value(name).is_some()
+    }
+
+    /// Stores `entry` under `name`, returning the entry it replaces.
+    pub(crate) fn insert(&mut self, name: Name, entry: Entry<F>) -> Option<Entry<F>> {
+        match self {
+            Children::Few(few) => {
+                match few.binary_search_by(|candidate| candidate.name.as_str().cmp(&name)) {
+                    Ok(at) => return Some(std::mem::replace(&mut few[at].entry, entry)),
+                    Err(at) if few.len() < FEW => few.insert(at, SmallEntry::new(name, entry)),
+                    Err(_) => {
+                        let mut many = NameMap::new();
+                        for small in few.drain(..) {
+                            many.insert(small.name, small.entry);
+                        }
+                        many.insert(name, entry);
+                        *self = Children::Many(many);
+                    }
+                }
+                None
+            }
+            Children::Many(many) => many.insert(name, entry),
+        }
+    }
+
+    /// Takes the entry named `name` out.
+    pub(crate) fn remove(&mut self, name: &str) -> Option<Entry<F>> {
+        match self {
+            Children::Few(few) => find(few, name).map(|at| few.remove(at).entry),
+            Children::Many(many) => {
+                let removed = many.remove(name);
+                if many.len() <= FEW / 2 {
+                    let mut few: Vec<SmallEntry<F>> = many
+                        .iter()
+                        .map(|named| SmallEntry::new(named.name.clone(), named.entry.clone()))
+                        .collect();
+                    few.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+                    *self = Children::Few(few);
+                }
+                removed
+            }
+        }
+    }
+}
+
+/// The entries of a directory.
+pub(crate) enum Iter<'a, F> {
+    /// Over a small directory (sorted).
+    Few(std::slice::Iter<'a, SmallEntry<F>>),
+    /// Over a large directory, sorted.
+    Sorted(std::vec::IntoIter<&'a name_map::Named<F>>),
+    /// Over a large directory, in hash order.
+    Many(name_map::Iter<'a, F>),
+}
+
+impl<'a, F> Iterator for Iter<'a, F> {
+    type Item = (&'a Name, &'a Entry<F>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Iter::Few(few) => few.next().map(|small| (&small.name, &small.entry)),
+            Iter::Sorted(sorted) => sorted.next().map(|named| (&named.name, &named.entry)),
+            Iter::Many(many) => many.next().map(|named| (&named.name, &named.entry)),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            Iter::Few(few) => few.size_hint(),
+            Iter::Sorted(sorted) => sorted.size_hint(),
+            Iter::Many(many) => many.size_hint(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Children, FEW};
+    use crate::tree::node::{Entry, Name};
+
+    fn names(children: &Children<u32>) -> Vec<String> {
+        children.iter().map(|(name, _)| name.to_string()).collect()
+    }
+
+    /// Growing past the threshold and shrinking back keeps every entry,
+    /// the order and the representation the invariant asks for.
+    #[test]
+    fn small_and_large_directories_behave_alike() {
+        let mut children = Children::default();
+        let count = 3 * FEW as u32;
+        // Inserted out of order, so both representations must sort.
+        for i in (0..count).rev() {
+            let previous = children.insert(Name::from(format!("n{i:03}")), Entry::File(i));
+            assert!(previous.is_none());
+            let expected_many = children.len() > FEW;
+            assert_eq!(matches!(children, Children::Many(_)), expected_many);
+        }
+        let expected: Vec<String> = (0..count).map(|i| format!("n{i:03}")).collect();
+        assert_eq!(names(&children), expected);
+        assert!(matches!(children.get("n005"), Some(Entry::File(5))));
+        assert!(matches!(
+            children.insert(Name::from("n005"), Entry::File(50)),
+            Some(Entry::File(5))
+        ));
+        if let Some(Entry::File(file)) = children.get_mut("n005") {
+            *file = 55;
+        }
+        assert!(matches!(children.get("n005"), Some(Entry::File(55))));
+        assert!(children.get("n5").is_none());
+
+        for i in 0..count {
+            assert!(children.remove(&format!("n{i:03}")).is_some());
+            assert!(children.remove(&format!("n{i:03}")).is_none());
+            let left = children.len();
+            assert_eq!(left, (count - i - 1) as usize);
+            match &children {
+                Children::Few(few) => assert!(few.len() <= FEW),
+                Children::Many(many) => assert!(many.len() > FEW / 2),
+            }
+        }
+        assert!(children.is_empty());
+        assert!(matches!(children, Children::Few(_)));
+    }
+
+    #[test]
+    fn a_small_directory_keeps_bytewise_order() {
+        let mut children = Children::default();
+        for name in ["é", "a-b", "Z", "B", "a"] {
+            children.insert(Name::from(name), Entry::File(0));
+        }
+        assert_eq!(names(&children), ["B", "Z", "a", "a-b", "é"]);
+        assert!(children.contains_key("a-b"));
+        assert!(!children.contains_key("a-"));
+    }
+}
