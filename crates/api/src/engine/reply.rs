@@ -10,8 +10,8 @@
 //! is gone), exactly once, and the waiter is unparked after that change, so a
 //! parked caller is always woken. A caller never waits on a dropped sender.
 //!
-//! The types are `pub` only so that `loom_exports` can hand them to the loom
-//! models; the module is private.
+//! The types are `pub(crate)`, and `pub` only under `cfg(loom)`, where
+//! `loom_exports` hands them to the loom models.
 
 use std::time::Duration;
 
@@ -36,18 +36,21 @@ struct Slot<T> {
 
 /// The writer's end: reply once, or drop to tell the caller there will be
 /// no reply.
-pub struct ReplySender<T> {
+#[cfg_attr(loom, visibility::make(pub))]
+pub(crate) struct ReplySender<T> {
     slot: Arc<Slot<T>>,
     sent: bool,
 }
 
 /// The caller's end; must be created on the thread that waits.
-pub struct ReplyReceiver<T> {
+#[cfg_attr(loom, visibility::make(pub))]
+pub(crate) struct ReplyReceiver<T> {
     slot: Arc<Slot<T>>,
 }
 
 /// A slot whose receiver will be waited on by the current thread.
-pub fn reply_slot<T>() -> (ReplySender<T>, ReplyReceiver<T>) {
+#[cfg_attr(loom, visibility::make(pub))]
+pub(crate) fn reply_slot<T>() -> (ReplySender<T>, ReplyReceiver<T>) {
     let slot = Arc::new(Slot {
         state: AtomicU8::new(EMPTY),
         value: Mutex::new(None),
@@ -64,7 +67,8 @@ pub fn reply_slot<T>() -> (ReplySender<T>, ReplyReceiver<T>) {
 
 impl<T> ReplySender<T> {
     /// Replies with `value` and wakes the caller.
-    pub fn send(mut self, value: T) {
+    #[cfg_attr(loom, visibility::make(pub))]
+    pub(crate) fn send(mut self, value: T) {
         *lock(&self.slot.value) = Some(value);
         self.sent = true;
         self.slot.state.store(FULL, Ordering::Release);
@@ -85,7 +89,8 @@ impl<T> ReplyReceiver<T> {
     /// The reply, or `None` if the sender was dropped without one. `spin`
     /// says whether a core is free to spin on; without one the caller yields
     /// at once, leaving the core to the thread that will reply.
-    pub fn recv(self, spin: bool) -> Option<T> {
+    #[cfg_attr(loom, visibility::make(pub))]
+    pub(crate) fn recv(self, spin: bool) -> Option<T> {
         let spin_for = if spin { SPIN_FOR } else { Duration::ZERO };
         let backoff = Backoff::new(spin_for, YIELD_FOR, SPINS);
         loop {

@@ -22,7 +22,8 @@
 
 /// Why [`Receiver::try_recv`] returned nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TryRecvError {
+#[cfg_attr(loom, visibility::make(pub))]
+pub(crate) enum TryRecvError {
     /// Nothing is queued now.
     Empty,
     /// Nothing is queued and the sender is gone.
