@@ -19,30 +19,28 @@
 # Usage:
 #   scripts/callgrind_peers.sh
 #   CASES="deep_tree_read many_files_random_read" CONTENTION_OPS=0 REPEATS=1 scripts/callgrind_peers.sh
+#   PEER_CASES=/path/to/an/older/peer_cases scripts/callgrind_peers.sh   # measure a kept binary
 # Prints a Markdown table. Needs valgrind.
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/callgrind_count.sh
+source scripts/callgrind_count.sh
 
 read -r -a cases <<<"${CASES:-small_files_rw stream_write_read random_access_rw large_stream many_files_random_read deep_tree_read}"
 contention_ops=${CONTENTION_OPS:-20000}
 repeats=${REPEATS:-3}
 subjects=(global_lock actor vfs_memoryfs rwlock_hashmap)
 
-cargo build --profile bench --example peer_cases --quiet
-bin="${CARGO_TARGET_DIR:-target}/release/examples/peer_cases"
+if [[ -n ${PEER_CASES:-} ]]; then
+    bin=$PEER_CASES
+else
+    cargo build --profile bench --example peer_cases --quiet
+    bin="${CARGO_TARGET_DIR:-target}/release/examples/peer_cases"
+fi
 
 # Instructions executed by one process: `instructions <peer_cases args...>`.
-instructions() {
-    local count
-    count=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$@" 2>&1 >/dev/null |
-        sed -n 's/^==[0-9]*== Collected : \([0-9]*\)$/\1/p')
-    if [[ -z $count ]]; then
-        echo "callgrind gave no count for: peer_cases $*" >&2
-        exit 1
-    fi
-    echo "$count"
-}
+instructions() { callgrind_instructions "$bin" "$@"; }
 
 # The difference of two processes' counts, each measured in parallel:
 # `difference "<args of the larger>" "<args of the smaller>"`.

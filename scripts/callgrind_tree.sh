@@ -13,6 +13,8 @@
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/callgrind_count.sh
+source scripts/callgrind_count.sh
 
 read -r -a workloads <<<"${WORKLOADS:-depth_1 depth_50 depth_1000 depth_50_from_str depth_50_lookup_str wide_lookup wide_lookup_from_str wide_lookup_str dentry_depth_50 dentry_wide_lookup small_insert_remove wide_insert_remove}"
 ops=${OPS:-5000}
@@ -20,16 +22,8 @@ ops=${OPS:-5000}
 cargo build --profile bench -p dmemfs-core-tree --example tree_profile --quiet
 bin="${CARGO_TARGET_DIR:-target}/release/examples/tree_profile"
 
-instructions() { # instructions <tree_profile args...>
-    local count
-    count=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$@" 2>&1 >/dev/null |
-        sed -n 's/^==[0-9]*== Collected : \([0-9]*\)$/\1/p')
-    if [[ -z $count ]]; then
-        echo "callgrind gave no count for: tree_profile $*" >&2
-        exit 1
-    fi
-    echo "$count"
-}
+# Instructions executed by one process: `instructions <tree_profile args...>`.
+instructions() { callgrind_instructions "$bin" "$@"; }
 
 allocations() { # allocations <tree_profile args...>
     local count
