@@ -134,19 +134,16 @@ impl<T: Clone> DirTable<T> {
         }
         let mut link = &self.root;
         let mut shift = self.height * BITS;
-        loop {
-            match link {
-                Link::Inner(children) => {
-                    link = children[index_at(id, shift)].as_ref()?;
-                    shift -= BITS;
-                }
-                Link::Leaf(slots) => {
-                    return match &slots[index_at(id, 0)] {
-                        Slot::Full(value) => Some(value),
-                        Slot::Free { .. } => None,
-                    }
-                }
-            }
+        while let Link::Inner(children) = link {
+            link = children[index_at(id, shift)].as_ref()?;
+            shift = shift.wrapping_sub(BITS);
+        }
+        match link {
+            Link::Leaf(slots) => match &slots[index_at(id, 0)] {
+                Slot::Full(value) => Some(value),
+                Slot::Free { .. } => None,
+            },
+            Link::Inner(_) => None,
         }
     }
 
