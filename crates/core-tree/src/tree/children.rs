@@ -83,7 +83,15 @@ impl<F> SmallEntry<F> {
                 None => rest.len() == len,
                 Some(&next) => next == b'/',
             }
-            && (len <= 8 || rest.get(8..len) == self.name.as_bytes().get(8..))
+            && (len <= 8 || self.tail_matches(rest))
+    }
+
+    /// Whether this entry's name, longer than eight bytes, goes on in
+    /// `rest` as it does past its head. Out of line: a call to `memcmp`
+    /// inside the resolution loop would make it keep its values on the stack.
+    #[inline(never)]
+    fn tail_matches(&self, rest: &[u8]) -> bool {
+        rest.get(8..self.len) == self.name.as_bytes().get(8..)
     }
 }
 
