@@ -111,7 +111,8 @@ fn lookup_str_agrees_with_parse_then_lookup() {
             .expect("fresh");
     }
     tree.insert_file(&p("/a/.hidden"), 9).expect("fresh");
-    tree.insert_file(&p("/a/a-long-name.txt"), 10).expect("fresh");
+    tree.insert_file(&p("/a/a-long-name.txt"), 10)
+        .expect("fresh");
     let inputs = [
         "/a/a-long-name.txt",
         "/a/a-long-name.tx",
