@@ -9,7 +9,6 @@ use dmemfs_quota::QuotaReservation;
 use dmemfs_storage_backends::{Busy, FileWriteHold};
 
 use crate::fs_core::FileRef;
-use crate::sync::Arc;
 use crate::{Error, FsCore, Result};
 
 /// The side effects of a planned mutation on state outside the tree. Until
@@ -17,8 +16,9 @@ use crate::{Error, FsCore, Result};
 /// reservations give their bytes back, added nodes are uncounted, and the
 /// holds the plan took are given back (a hold nested in one an earlier
 /// mutation of the batch took leaves that one held).
-pub(super) struct Undo {
-    core: Arc<FsCore>,
+pub(super) struct Undo<'a> {
+    /// Borrowed, not shared: a mutation's log lives within one `apply`.
+    core: &'a FsCore,
     /// Counted by the plan; uncounted on drop unless committed.
     pub(super) nodes_added: u64,
     pub(super) nodes_removed: u64,
@@ -45,15 +45,15 @@ pub(super) struct Spare {
     unlinked: Vec<(FileWriteHold, bool)>,
 }
 
-impl Undo {
+impl<'a> Undo<'a> {
     /// An empty log recorded into `spare`'s (empty) buffers.
-    pub(super) fn new(core: &Arc<FsCore>, spare: &mut Spare) -> Self {
+    pub(super) fn new(core: &'a FsCore, spare: &mut Spare) -> Self {
         let charges = std::mem::take(&mut spare.charges);
         let moved = std::mem::take(&mut spare.moved);
         let unlinked = std::mem::take(&mut spare.unlinked);
         debug_assert!(charges.is_empty() && moved.is_empty() && unlinked.is_empty());
         Undo {
-            core: Arc::clone(core),
+            core,
             nodes_added: 0,
             nodes_removed: 0,
             charges,
@@ -93,7 +93,7 @@ impl Undo {
         spare: &mut Spare,
     ) {
         self.nodes_added = 0;
-        let core = &self.core;
+        let core = self.core;
         core.nodes.remove(self.nodes_removed);
         for charge in self.charges.drain(..) {
             charge.commit();
@@ -115,7 +115,7 @@ impl Undo {
     }
 }
 
-impl Drop for Undo {
+impl Drop for Undo<'_> {
     fn drop(&mut self) {
         self.core.nodes.remove(self.nodes_added);
     }

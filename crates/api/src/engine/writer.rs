@@ -152,7 +152,7 @@ impl TreeWriter {
         &self,
         mutation: Mutation,
         next: &mut Tree<FileRef>,
-        undo: &mut Undo,
+        undo: &mut Undo<'_>,
     ) -> Result<(Outcome, bool)> {
         match mutation {
             Mutation::CreateFile {
@@ -259,7 +259,12 @@ impl TreeWriter {
     /// `next`, settling the prepaid reservation to the net quota change.
     /// Returns how many files it linked (`OnFileExists::Keep` leaves
     /// existing ones out).
-    fn import(&self, next: &mut Tree<FileRef>, undo: &mut Undo, import: Import<'_>) -> Result<u64> {
+    fn import(
+        &self,
+        next: &mut Tree<FileRef>,
+        undo: &mut Undo<'_>,
+        import: Import<'_>,
+    ) -> Result<u64> {
         let Import {
             files,
             dirs,
@@ -333,7 +338,7 @@ impl TreeWriter {
     /// an increase is counted now (failing with `NodeLimitExceeded` if it
     /// would pass `max_nodes`, and given back if the plan is dropped), a
     /// decrease when the plan commits.
-    fn settle_nodes(&self, next: &Tree<FileRef>, undo: &mut Undo) -> Result<()> {
+    fn settle_nodes(&self, next: &Tree<FileRef>, undo: &mut Undo<'_>) -> Result<()> {
         let before = self.tree.file_count() + self.tree.dir_count();
         let after = next.file_count() + next.dir_count();
         if after > before {

@@ -2,7 +2,10 @@
 //!
 //! Resolving a path visits one directory per component, and most
 //! directories hold a handful of entries, so a small directory is a sorted
-//! vector searched front to back instead of a tree of nodes: each entry
+//! vector searched front to back instead of a tree of nodes, whose first
+//! [`INLINE`] entries live in the directory itself (so copying a directory
+//! that holds one or two entries for an edit, and growing it to two,
+//! allocates nothing, and resolving through it follows no pointer): each entry
 //! keeps its name's length and first eight bytes as an integer, so most
 //! names are matched or rejected by one integer comparison, without a call
 //! to `memcmp` or a search for the component's end. Past [`FEW`] entries a
@@ -20,17 +23,25 @@
 //!
 //! Who may call: the tree's modules (walk and glob read, edits write).
 
+use smallvec::SmallVec;
+
 use super::name_map::{self, NameMap};
 use super::node::{Entry, Name};
 
 /// The most entries a directory keeps in a sorted vector.
 pub(crate) const FEW: usize = 8;
 
+/// How many entries of a small directory are stored inline.
+const INLINE: usize = 2;
+
+/// The entries of a small directory, sorted by name.
+type FewEntries<F> = SmallVec<[SmallEntry<F>; INLINE]>;
+
 /// A directory's entries (see the module invariant).
 #[derive(Clone, Debug)]
 pub(crate) enum Children<F> {
     /// A small directory, sorted by name.
-    Few(Vec<SmallEntry<F>>),
+    Few(FewEntries<F>),
     /// A large directory.
     Many(NameMap<F>),
 }
@@ -41,6 +52,8 @@ pub(crate) struct SmallEntry<F> {
     /// The name's first eight bytes, little-endian, zero-padded (names hold
     /// no NUL, so the padding never matches a name's byte).
     head: u64,
+    /// Selects the bytes of `head` the name fills.
+    mask: u64,
     /// The name's length in bytes.
     len: usize,
     name: Name,
@@ -49,8 +62,11 @@ pub(crate) struct SmallEntry<F> {
 
 impl<F> SmallEntry<F> {
     fn new(name: Name, entry: Entry<F>) -> Self {
+        // Names are non-empty, so the shift is below 64.
+        let mask = u64::MAX >> (64 - 8 * name.len().min(8));
         SmallEntry {
             head: head_of(name.as_bytes()),
+            mask,
             len: name.len(),
             name,
             entry,
@@ -62,32 +78,58 @@ impl<F> SmallEntry<F> {
     #[inline]
     fn names_first_component(&self, rest: &[u8], rest_head: u64) -> bool {
         let len = self.len;
-        // Names are non-empty, so the shift is below 64.
-        let mask = u64::MAX >> (64 - 8 * len.min(8));
-        rest_head & mask == self.head
+        rest_head & self.mask == self.head
             && match rest.get(len) {
                 None => rest.len() == len,
                 Some(&next) => next == b'/',
             }
-            && (len <= 8 || rest[8..len] == self.name.as_bytes()[8..])
+            && (len <= 8 || self.tail_matches(rest))
+    }
+
+    /// Whether this entry's name, longer than eight bytes, goes on in
+    /// `rest` as it does past its head. Out of line: a call to `memcmp`
+    /// inside the resolution loop would make it keep its values on the stack.
+    #[inline(never)]
+    fn tail_matches(&self, rest: &[u8]) -> bool {
+        rest.get(8..self.len) == self.name.as_bytes().get(8..)
     }
 }
 
 impl<F> Default for Children<F> {
     fn default() -> Self {
-        Children::Few(Vec::new())
+        Children::Few(SmallVec::new())
     }
 }
 
 /// The first eight bytes of `bytes` as a little-endian integer, zero-padded.
 #[inline]
 fn head_of(bytes: &[u8]) -> u64 {
-    let mut head = [0u8; 8];
-    match bytes.get(..8) {
-        Some(first) => head.copy_from_slice(first),
-        None => head[..bytes.len()].copy_from_slice(bytes),
+    match bytes.first_chunk::<8>() {
+        Some(first) => u64::from_le_bytes(*first),
+        None => short_head_of(bytes),
     }
-    u64::from_le_bytes(head)
+}
+
+/// [`head_of`] for fewer than eight bytes: a loop, where a copy of a
+/// variable length would call `memcpy`.
+fn short_head_of(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .rev()
+        .fold(0, |head, &byte| head << 8 | u64::from(byte))
+}
+
+/// [`Children::get_component`] in a large directory; kept out of line so
+/// that the resolution loop through small directories keeps its values in
+/// registers.
+#[inline(never)]
+fn many_component<'a, F>(many: &'a NameMap<F>, rest: &[u8]) -> Option<(usize, &'a Entry<F>)> {
+    let len = rest
+        .iter()
+        .position(|&byte| byte == b'/')
+        .unwrap_or(rest.len());
+    many.get_bytes(rest.get(..len)?)
+        .map(|named| (len, &named.entry))
 }
 
 /// The position of `name` in a small directory, if present.
@@ -116,26 +158,21 @@ impl<F> Children<F> {
         self.get_key_value(name).map(|(_, entry)| entry)
     }
 
-    /// The entry named by the component of the normalized path `path` that
-    /// starts at byte `start` (just after a `/`), and that component's
-    /// length: what path resolution asks of each directory on the way. A
-    /// small directory compares its names against the path in place, so
-    /// the component's end need not be searched for first.
+    /// The entry named by the first component of `rest` (the part of a
+    /// normalized path after a `/`), and that component's length: what path
+    /// resolution asks of each directory on the way. A small directory
+    /// compares its names against the path in place, so the component's end
+    /// need not be searched for first.
     #[inline]
-    pub(crate) fn get_component(&self, path: &str, start: usize) -> Option<(usize, &Entry<F>)> {
+    pub(crate) fn get_component(&self, rest: &[u8]) -> Option<(usize, &Entry<F>)> {
         match self {
             Children::Few(few) => {
-                let rest = path.as_bytes().get(start..)?;
                 let rest_head = head_of(rest);
                 few.iter()
                     .find(|candidate| candidate.names_first_component(rest, rest_head))
                     .map(|found| (found.len, &found.entry))
             }
-            Children::Many(many) => {
-                let rest = path.get(start..)?;
-                let len = rest.find('/').unwrap_or(rest.len());
-                many.get(&rest[..len]).map(|named| (len, &named.entry))
-            }
+            Children::Many(many) => many_component(many, rest),
         }
     }
 
@@ -227,7 +264,7 @@ impl<F: Clone> Children<F> {
             Children::Many(many) => {
                 let removed = many.remove(name);
                 if many.len() <= FEW / 2 {
-                    let mut few: Vec<SmallEntry<F>> = many
+                    let mut few: FewEntries<F> = many
                         .iter()
                         .map(|named| SmallEntry::new(named.name.clone(), named.entry.clone()))
                         .collect();

@@ -2,9 +2,10 @@
 //! [`DirId`](super::DirId).
 //!
 //! Directory ids are small integers handed out densely, so the table is a
-//! 32-way radix trie over the id's bits instead of a hash map: a lookup
-//! indexes one array per level (two levels up to 1,024 directories, three up
-//! to 32,768) with no hashing and no key comparison. Nodes are shared
+//! radix trie over the id's bits instead of a hash map (32-way inner nodes,
+//! 16-slot leaves): a lookup indexes one array per level (one up to 16
+//! directories, two up to 512, three up to 16,384) with no hashing and no
+//! key comparison. Nodes are shared
 //! between copies of the table and copied on write, so cloning is O(1) and
 //! an edit copies one node per level.
 //!
@@ -30,6 +31,14 @@ const BITS: u32 = 5;
 /// Children per node.
 const WIDTH: usize = 1 << BITS;
 const MASK: u64 = WIDTH as u64 - 1;
+/// Bits of the id consumed by a leaf. Leaves are narrower than inner nodes
+/// because every edit of a directory copies its leaf (cloning an `Arc` per
+/// occupied slot) and, once the replaced snapshot goes, drops the old copy:
+/// 16 slots halve that work against 32, and still hold 512 directories
+/// under one inner level.
+const LEAF_BITS: u32 = 4;
+const LEAF_WIDTH: usize = 1 << LEAF_BITS;
+const LEAF_MASK: u64 = LEAF_WIDTH as u64 - 1;
 /// The end of the free list.
 const NO_SLOT: u64 = u64::MAX;
 
@@ -49,7 +58,7 @@ pub(crate) struct DirTable<T> {
 
 enum Link<T> {
     Inner(Arc<[Option<Link<T>>; WIDTH]>),
-    Leaf(Arc<[Slot<T>; WIDTH]>),
+    Leaf(Arc<[Slot<T>; LEAF_WIDTH]>),
 }
 
 enum Slot<T> {
@@ -103,6 +112,13 @@ fn empty_leaf<T>() -> Link<T> {
     })))
 }
 
+/// An id's slot in its leaf.
+fn leaf_index(id: u64) -> usize {
+    // Masked to four bits, so the cast is lossless.
+    (id & LEAF_MASK) as usize
+}
+
+/// An id's child in an inner node whose children each cover `1 << shift` ids.
 fn index_at(id: u64, shift: u32) -> usize {
     // Masked to five bits, so the cast is lossless.
     ((id >> shift) & MASK) as usize
@@ -133,20 +149,17 @@ impl<T: Clone> DirTable<T> {
             return None;
         }
         let mut link = &self.root;
-        let mut shift = self.height * BITS;
-        loop {
-            match link {
-                Link::Inner(children) => {
-                    link = children[index_at(id, shift)].as_ref()?;
-                    shift -= BITS;
-                }
-                Link::Leaf(slots) => {
-                    return match &slots[index_at(id, 0)] {
-                        Slot::Full(value) => Some(value),
-                        Slot::Free { .. } => None,
-                    }
-                }
-            }
+        let mut shift = self.top_shift();
+        while let Link::Inner(children) = link {
+            link = children[index_at(id, shift)].as_ref()?;
+            shift = shift.wrapping_sub(BITS);
+        }
+        match link {
+            Link::Leaf(slots) => match &slots[leaf_index(id)] {
+                Slot::Full(value) => Some(value),
+                Slot::Free { .. } => None,
+            },
+            Link::Inner(_) => None,
         }
     }
 
@@ -199,9 +212,16 @@ impl<T: Clone> DirTable<T> {
         Some(value)
     }
 
+    /// The shift selecting the root's child, when the root is an inner
+    /// node (meaningless for a root leaf, which `get` and `slot_mut` never
+    /// shift for).
+    fn top_shift(&self) -> u32 {
+        (LEAF_BITS + BITS * self.height).wrapping_sub(BITS)
+    }
+
     /// How many ids the trie's current height can address.
     fn capacity(&self) -> u64 {
-        1u64.checked_shl(BITS * (self.height + 1))
+        1u64.checked_shl(LEAF_BITS + BITS * self.height)
             .unwrap_or(u64::MAX)
     }
 
@@ -218,12 +238,12 @@ impl<T: Clone> DirTable<T> {
     /// The slot of `id` (which must be below `capacity()`), with every node
     /// on its path unshared and missing nodes created.
     fn slot_mut(&mut self, id: u64) -> &mut Slot<T> {
+        let mut shift = self.top_shift();
         let mut link = &mut self.root;
-        let mut shift = self.height * BITS;
         loop {
             match link {
                 Link::Inner(children) => {
-                    let below_is_leaf = shift == BITS;
+                    let below_is_leaf = shift == LEAF_BITS;
                     let child = &mut Arc::make_mut(children)[index_at(id, shift)];
                     link = child.get_or_insert_with(|| {
                         if below_is_leaf {
@@ -232,9 +252,10 @@ impl<T: Clone> DirTable<T> {
                             Link::Inner(Arc::new(std::array::from_fn(|_| None)))
                         }
                     });
-                    shift -= BITS;
+                    // Wraps below a leaf's parent; unused there.
+                    shift = shift.wrapping_sub(BITS);
                 }
-                Link::Leaf(slots) => return &mut Arc::make_mut(slots)[index_at(id, 0)],
+                Link::Leaf(slots) => return &mut Arc::make_mut(slots)[leaf_index(id)],
             }
         }
     }

@@ -128,6 +128,9 @@ impl<F: Clone> Tree<F> {
     /// [`TreeError::InvalidPath`] if `input` does not parse; otherwise as
     /// [`lookup`](Self::lookup), naming the normalized path.
     pub fn lookup_str(&self, input: &str) -> Result<NodeRef<'_, F>, TreeError> {
+        if let Some(node) = self.found_as_written(input) {
+            return Ok(node);
+        }
         if is_normal(input) {
             return self.lookup_normal(input);
         }
@@ -135,16 +138,39 @@ impl<F: Clone> Tree<F> {
         self.lookup_normal(path.as_str())
     }
 
+    /// What `input` names if it resolves as written, before any check that
+    /// it is normal: a resolved path is always right, so only a miss needs
+    /// the check (and normalizing). Resolution matches each component
+    /// against the names stored in a directory, and stored names are valid
+    /// components, so a component that is empty, `.`, `..` or holds `\\` or
+    /// NUL matches nothing; the one thing left that a normal path would not
+    /// hold, a trailing `/` after a directory, names that directory in
+    /// either reading.
+    #[inline]
+    fn found_as_written(&self, input: &str) -> Option<NodeRef<'_, F>> {
+        if !input.starts_with('/') {
+            return None;
+        }
+        match self.probe(input) {
+            Probe::Found(node) => Some(node),
+            Probe::Missing { .. } | Probe::ThroughFile { .. } => None,
+        }
+    }
+
     /// What the user's path `input` names, if anything: [`get`](Self::get)
     /// without the allocation of a [`NormPath`] (see
     /// [`lookup_str`](Self::lookup_str)); `None` also when `input` does not
     /// parse.
     pub fn get_str(&self, input: &str) -> Option<NodeRef<'_, F>> {
-        let probe = if is_normal(input) {
-            self.probe(input)
-        } else {
-            self.probe(NormPath::parse(input).ok()?.as_str())
-        };
+        if let Some(node) = self.found_as_written(input) {
+            return Some(node);
+        }
+        // Missing as written: missing when normal, else it may be found
+        // once normalized.
+        if is_normal(input) {
+            return None;
+        }
+        let probe = self.probe(NormPath::parse(input).ok()?.as_str());
         match probe {
             Probe::Found(node) => Some(node),
             Probe::Missing { .. } | Probe::ThroughFile { .. } => None,
@@ -210,28 +236,31 @@ impl<F: Clone> Tree<F> {
 
     /// Resolves a string satisfying the [`NormPath`] invariant.
     fn probe(&self, path: &str) -> Probe<'_, F> {
+        let bytes = path.as_bytes();
         let mut id = self.root;
-        // Where the next component starts; past the end for the root.
-        let mut start = 1;
-        while start < path.len() {
-            match self.node(id).children.get_component(path, start) {
+        // What follows the `/` after the deepest directory found so far;
+        // empty for the root.
+        let mut rest = bytes.get(1..).unwrap_or_default();
+        while !rest.is_empty() {
+            match self.node(id).children.get_component(rest) {
                 None => {
                     return Probe::Missing {
                         deepest: id,
-                        existing_len: start - 1,
+                        existing_len: bytes.len() - rest.len() - 1,
                     }
                 }
                 Some((len, Entry::File(file))) => {
-                    let end = start + len;
-                    return if end == path.len() {
+                    return if len == rest.len() {
                         Probe::Found(NodeRef::File(file))
                     } else {
-                        Probe::ThroughFile { file_len: end }
+                        Probe::ThroughFile {
+                            file_len: bytes.len() - rest.len() + len,
+                        }
                     };
                 }
                 Some((len, Entry::Dir(child))) => {
                     id = *child;
-                    start += len + 1;
+                    rest = rest.get(len + 1..).unwrap_or_default();
                 }
             }
         }

@@ -132,20 +132,31 @@ impl<F> NameMap<F> {
     }
 
     fn hash(&self, name: &str) -> u64 {
+        self.hash_bytes(name.as_bytes())
+    }
+
+    /// The hash of a name given as bytes; the one hash of this map.
+    fn hash_bytes(&self, name: &[u8]) -> u64 {
         self.hasher.hash_one(name)
     }
 
     /// The entry named `name`.
     #[inline]
     pub(crate) fn get(&self, name: &str) -> Option<&Named<F>> {
-        let hash = self.hash(name);
+        self.get_bytes(name.as_bytes())
+    }
+
+    /// The entry whose name's bytes are `name` (path resolution holds bytes).
+    #[inline]
+    pub(crate) fn get_bytes(&self, name: &[u8]) -> Option<&Named<F>> {
+        let hash = self.hash_bytes(name);
         let mut node = &*self.root;
         let mut shift = 0;
         loop {
             match &node.slots[index_at(hash, shift)] {
                 Slot::Empty => return None,
                 Slot::Leaf(leaf) => {
-                    return (leaf.hash == hash && leaf.name == name).then_some(&**leaf)
+                    return (leaf.hash == hash && leaf.name.as_bytes() == name).then_some(&**leaf)
                 }
                 Slot::Node(child) => {
                     node = child;
@@ -154,7 +165,7 @@ impl<F> NameMap<F> {
                 Slot::Bucket(bucket) => {
                     return bucket
                         .iter()
-                        .find(|named| named.name == name)
+                        .find(|named| named.name.as_bytes() == name)
                         .map(|named| &**named)
                 }
             }

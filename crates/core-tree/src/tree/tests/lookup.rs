@@ -111,7 +111,14 @@ fn lookup_str_agrees_with_parse_then_lookup() {
             .expect("fresh");
     }
     tree.insert_file(&p("/a/.hidden"), 9).expect("fresh");
+    tree.insert_file(&p("/a/a-long-name.txt"), 10)
+        .expect("fresh");
     let inputs = [
+        "/a/a-long-name.txt",
+        "/a/a-long-name.tx",
+        "/a/a-long-name.txt2",
+        "/a/a-long-name.txt/",
+        "/a/a-long-namE.txt",
         "/",
         "",
         "a",
@@ -139,6 +146,19 @@ fn lookup_str_agrees_with_parse_then_lookup() {
         "/e/..",
         "..",
         "/.",
+        // Resolvable as written up to a point: each must fall back to the
+        // normalized reading, or to the error it gets.
+        "/a/b/c.txt/",
+        "/a//b",
+        "/a/b/many7/",
+        "/a/b//many7",
+        "/a\0/b",
+        "/a/b\\c.txt",
+        "/a/b/many7\0",
+        "/a/b/./many7",
+        "/a/b/../b/many7",
+        "/a/",
+        "//a",
     ];
     for input in inputs {
         let expected = NormPath::parse(input)
