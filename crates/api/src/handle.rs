@@ -121,6 +121,20 @@ impl FileHandle {
         Ok(n)
     }
 
+    /// Appends everything from the cursor to the end onto `out` without
+    /// moving the cursor, and returns how many bytes: room for all of them
+    /// is reserved once, and they are copied without zero-filling (as
+    /// `std::fs::File` reads to the end). A reservation the allocator
+    /// refuses is [`Error::OutOfMemory`], with `out` unchanged.
+    fn copy_rest(&self, out: &mut Vec<u8>) -> Result<usize> {
+        self.need_readable()?;
+        self.hold
+            .file()
+            .storage()
+            .read_to_end_at(self.cursor, out)
+            .map_err(|e| self.storage_error(e))
+    }
+
     /// Returns up to `max` bytes at the cursor, without copying when they lie
     /// in one stored chunk. A copy the allocator refuses is
     /// [`Error::OutOfMemory`], and the cursor stays.
@@ -253,6 +267,38 @@ impl FileHandle {
 impl Read for FileHandle {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         Ok(self.read_into(buf)?)
+    }
+
+    /// Reserves the rest of the file once and copies it (no zero-fill, no
+    /// regrowth). A refused allocation is an error of kind `OutOfMemory`,
+    /// with `buf` and the cursor unchanged.
+    fn read_to_end(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        let n = self.copy_rest(buf)?;
+        self.cursor += n as u64;
+        Ok(n)
+    }
+
+    /// Like [`FileHandle::read_to_end`], then checks the bytes are UTF-8:
+    /// if not, the error is of kind `InvalidData`, and `buf` and the cursor
+    /// stay unchanged (the bytes can still be read as bytes).
+    fn read_to_string(&mut self, buf: &mut String) -> io::Result<usize> {
+        let mut bytes = Vec::new();
+        let n = self.copy_rest(&mut bytes)?;
+        let text = String::from_utf8(bytes).map_err(|e| Error::InvalidData {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })?;
+        if buf.is_empty() {
+            *buf = text;
+        } else {
+            buf.try_reserve(n).map_err(|_| Error::OutOfMemory {
+                path: self.path.clone(),
+                bytes: n as u64,
+            })?;
+            buf.push_str(&text);
+        }
+        self.cursor += n as u64;
+        Ok(n)
     }
 }
 

@@ -5,7 +5,7 @@
 use dmemfs_core_tree::NormPath;
 use dmemfs_storage_backends::{File, FileHold, FileStorage, Holder};
 
-use super::{lookup_file, parse, MemoryFileSystem, Recheck};
+use super::{file_at, parse, MemoryFileSystem};
 use crate::engine::{Created, OnExists, Request};
 use crate::handle::Hold;
 use crate::sync::Arc;
@@ -39,7 +39,7 @@ impl MemoryFileSystem {
         if mode == OpenMode::CreateNew {
             // Never opens an existing file, so it takes no lock: the writer
             // refuses the creation if a file appears meanwhile.
-            return match lookup_file(&self.snapshot(), &path) {
+            return match file_at(&self.snapshot(), &path) {
                 Ok(_) => Err(already_exists(&path)),
                 Err(Error::NotFound { .. }) => self
                     .create_for_open(&path, mode, opts.preallocate)?
@@ -49,15 +49,11 @@ impl MemoryFileSystem {
         }
         loop {
             let hold = if mode.is_writable() {
-                self.hold_at(&path, timeout, Recheck::AtPath, |f| {
-                    f.write(Holder::Handle, timeout)
-                })
-                .map(Hold::Write)
+                self.hold_at(&path, timeout, |f| f.write(Holder::Handle, timeout))
+                    .map(Hold::Write)
             } else {
-                self.hold_at(&path, timeout, Recheck::AtPath, |f| {
-                    f.read(Holder::Handle, timeout)
-                })
-                .map(Hold::Read)
+                self.hold_at(&path, timeout, |f| f.read(Holder::Handle, timeout))
+                    .map(Hold::Read)
             };
             let hold = match hold {
                 Ok(hold) => hold,
@@ -70,7 +66,7 @@ impl MemoryFileSystem {
                 }
                 Err(e) => return Err(e),
             };
-            let handle = FileHandle::new(Arc::clone(self.core()), hold, path.to_string(), mode);
+            let handle = FileHandle::new(Arc::clone(self.core()), hold, path.into_string(), mode);
             return self.prepare_existing(handle, mode, opts.preallocate);
         }
     }

@@ -4,7 +4,7 @@
 
 use dmemfs_core_tree::{NodeRef, NormPath};
 
-use super::{lookup_file, parse, MemoryFileSystem};
+use super::{file_at, parse, MemoryFileSystem};
 use crate::{FsStats, Metadata, Result};
 
 impl MemoryFileSystem {
@@ -96,6 +96,6 @@ impl MemoryFileSystem {
     /// A file's length.
     pub fn get_size(&self, path: &str) -> Result<u64> {
         let path = parse(path)?;
-        Ok(lookup_file(&self.snapshot(), &path)?.len())
+        Ok(file_at(&self.snapshot(), &path)?.len())
     }
 }
