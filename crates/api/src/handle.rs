@@ -9,6 +9,7 @@
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use bytes::Bytes;
+use dmemfs_quota::QuotaLedger;
 use dmemfs_storage_backends::{File, FileReadHold, FileWriteHold};
 
 use crate::sync::Arc;
@@ -21,7 +22,6 @@ use crate::{Error, FsCore, OpenMode, Result};
 /// explicitly.
 #[derive(Debug)]
 pub struct FileHandle {
-    core: Arc<FsCore>,
     hold: Hold,
     path: String,
     mode: OpenMode,
@@ -31,15 +31,20 @@ pub struct FileHandle {
 /// The handle's hold on its file: shared for `Read`, exclusive otherwise.
 #[derive(Debug)]
 pub(crate) enum Hold {
+    /// Reads charge nothing, so a `Read` handle keeps no reference to its
+    /// filesystem: opening and closing one writes no count shared by every
+    /// handle of every thread.
     Read(FileReadHold),
-    Write(FileWriteHold),
+    /// The exclusive hold, with the filesystem whose ledger its writes
+    /// charge.
+    Write(FileWriteHold, Arc<FsCore>),
 }
 
 impl Hold {
     fn file(&self) -> &File {
         match self {
             Hold::Read(h) => h,
-            Hold::Write(h) => h,
+            Hold::Write(h, _) => h,
         }
     }
 }
@@ -47,14 +52,13 @@ impl Hold {
 impl FileHandle {
     /// Wraps `hold`, a handle's hold on the file at `path` taken for `mode`
     /// (a write hold unless `mode` is `Read`).
-    pub(crate) fn new(core: Arc<FsCore>, hold: Hold, path: String, mode: OpenMode) -> Self {
+    pub(crate) fn new(hold: Hold, path: String, mode: OpenMode) -> Self {
         let cursor = if mode == OpenMode::Append {
             hold.file().storage().len()
         } else {
             0
         };
         FileHandle {
-            core,
             hold,
             path,
             mode,
@@ -98,10 +102,11 @@ impl FileHandle {
         }
     }
 
-    /// The write hold, for a handle opened to write.
-    fn writer(&self) -> Result<&FileWriteHold> {
+    /// The write hold and the ledger its writes charge, for a handle
+    /// opened to write.
+    fn writer(&self) -> Result<(&FileWriteHold, &Arc<QuotaLedger>)> {
         match &self.hold {
-            Hold::Write(hold) if self.mode.is_writable() => Ok(hold),
+            Hold::Write(hold, core) if self.mode.is_writable() => Ok((hold, &core.ledger)),
             _ => Err(Error::unsupported(
                 &self.path,
                 "write on a handle opened Read",
@@ -160,10 +165,10 @@ impl FileHandle {
     }
 
     pub(crate) fn write_slice(&mut self, data: &[u8]) -> Result<usize> {
-        let hold = self.writer()?;
+        let (hold, ledger) = self.writer()?;
         let offset = self.write_offset();
         let n = hold
-            .write_at(offset, data, &self.core.ledger)
+            .write_at(offset, data, ledger)
             .map_err(|e| self.storage_error(e))?;
         self.advance_after_write(offset, n);
         Ok(n)
@@ -172,10 +177,10 @@ impl FileHandle {
     /// Writes `data`; when it appends to sequential storage, `data` itself is
     /// stored (no copy). The whole write is refused if it exceeds the quota.
     pub fn write_bytes(&mut self, data: Bytes) -> Result<usize> {
-        let hold = self.writer()?;
+        let (hold, ledger) = self.writer()?;
         let offset = self.write_offset();
         let n = hold
-            .write_bytes_at(offset, data, &self.core.ledger)
+            .write_bytes_at(offset, data, ledger)
             .map_err(|e| self.storage_error(e))?;
         self.advance_after_write(offset, n);
         Ok(n)
@@ -184,7 +189,7 @@ impl FileHandle {
     fn advance_after_write(&mut self, offset: u64, n: usize) {
         if n > 0 {
             self.cursor = offset + n as u64;
-            if let Hold::Write(hold) = &self.hold {
+            if let Hold::Write(hold, _) = &self.hold {
                 hold.record_write();
             }
         }
@@ -194,10 +199,10 @@ impl FileHandle {
     /// `None`; the cursor moves back if it was past the new end. Returns the
     /// new size.
     pub fn truncate(&mut self, size: Option<u64>) -> Result<u64> {
-        let hold = self.writer()?;
+        let (hold, ledger) = self.writer()?;
         let target = size.unwrap_or(self.cursor);
         let before = hold.storage().len();
-        hold.truncate(target, &self.core.ledger)
+        hold.truncate(target, ledger)
             .map_err(|e| self.storage_error(e))?;
         if before != target {
             hold.record_write();
@@ -211,8 +216,8 @@ impl FileHandle {
     /// `Write` opens of an existing file empty it; the open itself counts
     /// as a truncation (new generation and `modified_at`), as in D-MemFS.
     pub(crate) fn truncate_for_write_open(&mut self) -> Result<()> {
-        let hold = self.writer()?;
-        hold.truncate(0, &self.core.ledger)
+        let (hold, ledger) = self.writer()?;
+        hold.truncate(0, ledger)
             .map_err(|e| self.storage_error(e))?;
         hold.record_write();
         Ok(())
@@ -221,11 +226,11 @@ impl FileHandle {
     /// Grows the file with zeros to at least `size`; the cursor stays. The
     /// growth is reserved once, before the zeros are allocated.
     pub(crate) fn preallocate(&mut self, size: u64) -> Result<()> {
-        let hold = self.writer()?;
+        let (hold, ledger) = self.writer()?;
         if size <= hold.storage().len() {
             return Ok(());
         }
-        hold.truncate(size, &self.core.ledger)
+        hold.truncate(size, ledger)
             .map_err(|e| self.storage_error(e))?;
         hold.record_write();
         Ok(())
@@ -235,8 +240,8 @@ impl FileHandle {
     /// in one step, reserved before they are allocated, so a refusal leaves
     /// the old content in place.
     pub(crate) fn reset_to_zeros(&mut self, size: u64) -> Result<()> {
-        let hold = self.writer()?;
-        hold.replace_with_zeros(size, &self.core.ledger)
+        let (hold, ledger) = self.writer()?;
+        hold.replace_with_zeros(size, ledger)
             .map_err(|e| self.storage_error(e))?;
         hold.record_write();
         Ok(())
