@@ -213,7 +213,8 @@ both_strategies!(
 
 /// `read_to_end` and `read_to_string` append the rest of the file from the
 /// cursor (`std::io::Read`'s contract); text that is not UTF-8 is
-/// `InvalidData`, with the string and the cursor unchanged.
+/// `InvalidData`, with the string and the cursor unchanged. `size` is the
+/// file's length.
 fn handle_reads_to_the_end(ctx: Ctx) {
     for kind in [StorageKind::Sequential, StorageKind::RandomAccess] {
         let fs = ctx.fs_with(|b| b.default_storage(kind));
@@ -223,6 +224,7 @@ fn handle_reads_to_the_end(ctx: Ctx) {
         }
         drop(w);
         let mut h = fs.open("/t", OpenMode::Read).unwrap();
+        assert_eq!(h.size(), 13);
         h.seek(SeekFrom::Start(7)).unwrap();
         let mut bytes = b">".to_vec();
         assert_eq!(h.read_to_end(&mut bytes).unwrap(), 6);
@@ -250,6 +252,14 @@ fn handle_reads_to_the_end(ctx: Ctx) {
         let mut rest = Vec::new();
         h.read_to_end(&mut rest).unwrap();
         assert_eq!(rest, &"héllo wörld".as_bytes()[2..]);
+        drop(h);
+        // A writer's size follows its own writes and truncations.
+        let mut w = fs.open("/t", OpenMode::ReadWrite).unwrap();
+        w.seek(SeekFrom::End(0)).unwrap();
+        w.write_all(b"!").unwrap();
+        assert_eq!(w.size(), 14, "{kind:?}");
+        w.truncate(Some(4)).unwrap();
+        assert_eq!(w.size(), 4);
     }
 }
 

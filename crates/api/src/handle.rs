@@ -76,6 +76,12 @@ impl FileHandle {
         self.cursor
     }
 
+    /// The file's length in bytes. Exact while the handle is open: its hold
+    /// lets no other handle or writer change the file.
+    pub fn size(&self) -> u64 {
+        self.hold.file().storage().len()
+    }
+
     /// Whether this handle may read.
     pub fn is_readable(&self) -> bool {
         self.mode.is_readable()
@@ -158,7 +164,7 @@ impl FileHandle {
     /// Where a write goes: the end for `Append`, the cursor otherwise.
     fn write_offset(&self) -> u64 {
         if self.mode == OpenMode::Append {
-            self.hold.file().storage().len()
+            self.size()
         } else {
             self.cursor
         }
@@ -257,7 +263,7 @@ impl FileHandle {
                     "seek {d} bytes past the end: only SeekFrom::Start may pass the end"
                 )))
             }
-            SeekFrom::End(d) => self.hold.file().storage().len().checked_add_signed(d),
+            SeekFrom::End(d) => self.size().checked_add_signed(d),
         };
         match target {
             Some(t) => {

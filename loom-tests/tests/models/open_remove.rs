@@ -28,7 +28,9 @@
 //! - the real filesystem's transient readers (`read`, `export_bytes`) racing
 //!   a rename or a removal: the writer waits them out and is never
 //!   `ResourceBusy`; the read sees the file or, once it has moved or gone,
-//!   `NotFound`.
+//!   `NotFound`. Checked by hand: making `with_read_hold` in `fs/mod.rs`
+//!   take its borrowed hold without checking that the file is still
+//!   linked fails the removal model.
 //! - the real actor writer taking a file's lock that its own batch already
 //!   holds: two renames of one file, with no handle open, may land in one
 //!   batch, and neither may be refused as busy (`ResourceBusy` means a
