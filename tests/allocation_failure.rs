@@ -16,7 +16,7 @@ mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::io::{ErrorKind, Seek, SeekFrom, Write};
+use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
 
 use common::*;
 use dmemfs::{Bytes, MemoryFileSystem, OpenMode, OpenOptions, StorageKind};
@@ -101,6 +101,7 @@ both_strategies!(
     writes_fail_cleanly_when_allocation_fails,
     reads_fail_cleanly_when_allocation_fails,
     read_bytes_fails_cleanly_when_allocation_fails,
+    read_to_end_fails_cleanly_when_allocation_fails,
 );
 
 fn copies_fail_cleanly_when_allocation_fails(ctx: Ctx) {
@@ -203,6 +204,36 @@ fn read_bytes_fails_cleanly_when_allocation_fails(ctx: Ctx) {
         });
         assert_eq!(h.tell(), 10, "{kind:?}: the cursor stays");
         assert_eq!(h.read_bytes(usize::MAX).unwrap().len(), SIZE - 10);
+        drop(h);
+        assert_eq!(state(&fs), before, "{kind:?}");
+    }
+}
+
+/// `FileHandle::read_to_end` and `read_to_string` reserve the rest of the
+/// file at once: a refused reservation is `OutOfMemory`, and the buffer and
+/// the cursor stay.
+fn read_to_end_fails_cleanly_when_allocation_fails(ctx: Ctx) {
+    for kind in [StorageKind::Auto, StorageKind::RandomAccess] {
+        let fs = fs(ctx, kind);
+        populate(&fs);
+        let before = state(&fs);
+        let mut h = fs.open("/multi", OpenMode::Read).unwrap();
+        h.seek(SeekFrom::Start(10)).unwrap();
+        with_limit(LIMIT_BYTES, || {
+            let mut bytes = b"kept".to_vec();
+            let e = h.read_to_end(&mut bytes).expect_err("refused");
+            assert_eq!(e.kind(), ErrorKind::OutOfMemory, "{kind:?}: {e}");
+            assert!(e.to_string().contains("/multi"), "{e}");
+            assert_eq!(bytes, b"kept");
+            let mut text = String::from("kept");
+            let e = h.read_to_string(&mut text).expect_err("refused");
+            assert_eq!(e.kind(), ErrorKind::OutOfMemory, "{kind:?}: {e}");
+            assert_eq!(text, "kept");
+        });
+        assert_eq!(h.tell(), 10, "{kind:?}: the cursor stays");
+        let mut rest = Vec::new();
+        assert_eq!(h.read_to_end(&mut rest).unwrap(), SIZE - 10);
+        assert_eq!(rest.capacity(), SIZE - 10, "{kind:?}: reserved once");
         drop(h);
         assert_eq!(state(&fs), before, "{kind:?}");
     }

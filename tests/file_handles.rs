@@ -208,7 +208,60 @@ both_strategies!(
     handle_quota_refusal_leaves_state,
     handle_is_send,
     handle_close_returns_ok,
+    handle_reads_to_the_end,
 );
+
+/// `read_to_end` and `read_to_string` append the rest of the file from the
+/// cursor (`std::io::Read`'s contract); text that is not UTF-8 is
+/// `InvalidData`, with the string and the cursor unchanged. `size` is the
+/// file's length.
+fn handle_reads_to_the_end(ctx: Ctx) {
+    for kind in [StorageKind::Sequential, StorageKind::RandomAccess] {
+        let fs = ctx.fs_with(|b| b.default_storage(kind));
+        let mut w = fs.open("/t", OpenMode::Write).unwrap();
+        for part in ["héllo ", "wörld"] {
+            w.write_all(part.as_bytes()).unwrap();
+        }
+        drop(w);
+        let mut h = fs.open("/t", OpenMode::Read).unwrap();
+        assert_eq!(h.size(), 13);
+        h.seek(SeekFrom::Start(7)).unwrap();
+        let mut bytes = b">".to_vec();
+        assert_eq!(h.read_to_end(&mut bytes).unwrap(), 6);
+        assert_eq!(bytes, b">w\xc3\xb6rld");
+        assert_eq!(h.tell(), 13);
+        assert_eq!(
+            h.read_to_end(&mut bytes).unwrap(),
+            0,
+            "{kind:?}: at the end"
+        );
+        h.seek(SeekFrom::Start(100)).unwrap();
+        assert_eq!(h.read_to_end(&mut bytes).unwrap(), 0, "past the end");
+        assert_eq!(h.tell(), 100);
+        h.seek(SeekFrom::Start(0)).unwrap();
+        let mut text = String::from(">");
+        assert_eq!(h.read_to_string(&mut text).unwrap(), 13);
+        assert_eq!(text, ">héllo wörld");
+        // From inside the 'é': not UTF-8.
+        h.seek(SeekFrom::Start(2)).unwrap();
+        let mut text = String::from("kept");
+        let e = h.read_to_string(&mut text).expect_err("not UTF-8");
+        assert_eq!(e.kind(), ErrorKind::InvalidData, "{kind:?}: {e}");
+        assert!(e.to_string().contains("/t"), "{e}");
+        assert_eq!((text.as_str(), h.tell()), ("kept", 2));
+        let mut rest = Vec::new();
+        h.read_to_end(&mut rest).unwrap();
+        assert_eq!(rest, &"héllo wörld".as_bytes()[2..]);
+        drop(h);
+        // A writer's size follows its own writes and truncations.
+        let mut w = fs.open("/t", OpenMode::ReadWrite).unwrap();
+        w.seek(SeekFrom::End(0)).unwrap();
+        w.write_all(b"!").unwrap();
+        assert_eq!(w.size(), 14, "{kind:?}");
+        w.truncate(Some(4)).unwrap();
+        assert_eq!(w.size(), 4);
+    }
+}
 
 fn handle_capabilities_and_path(ctx: Ctx) {
     let fs = ctx.fs();

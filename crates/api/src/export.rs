@@ -57,7 +57,7 @@ impl Iterator for ExportIter {
                 continue;
             }
             // A transient hold, given back before the next item.
-            let hold = match file.read_linked(Holder::Transient, self.timeout) {
+            let hold = match file.read_borrowed_linked(Holder::Transient, self.timeout) {
                 Ok(Some(hold)) => hold,
                 Ok(None) => continue,
                 Err(_) => {

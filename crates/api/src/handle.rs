@@ -9,6 +9,7 @@
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use bytes::Bytes;
+use dmemfs_quota::QuotaLedger;
 use dmemfs_storage_backends::{File, FileReadHold, FileWriteHold};
 
 use crate::sync::Arc;
@@ -21,7 +22,6 @@ use crate::{Error, FsCore, OpenMode, Result};
 /// explicitly.
 #[derive(Debug)]
 pub struct FileHandle {
-    core: Arc<FsCore>,
     hold: Hold,
     path: String,
     mode: OpenMode,
@@ -31,15 +31,20 @@ pub struct FileHandle {
 /// The handle's hold on its file: shared for `Read`, exclusive otherwise.
 #[derive(Debug)]
 pub(crate) enum Hold {
+    /// Reads charge nothing, so a `Read` handle keeps no reference to its
+    /// filesystem: opening and closing one writes no count shared by every
+    /// handle of every thread.
     Read(FileReadHold),
-    Write(FileWriteHold),
+    /// The exclusive hold, with the filesystem whose ledger its writes
+    /// charge.
+    Write(FileWriteHold, Arc<FsCore>),
 }
 
 impl Hold {
     fn file(&self) -> &File {
         match self {
             Hold::Read(h) => h,
-            Hold::Write(h) => h,
+            Hold::Write(h, _) => h,
         }
     }
 }
@@ -47,14 +52,13 @@ impl Hold {
 impl FileHandle {
     /// Wraps `hold`, a handle's hold on the file at `path` taken for `mode`
     /// (a write hold unless `mode` is `Read`).
-    pub(crate) fn new(core: Arc<FsCore>, hold: Hold, path: String, mode: OpenMode) -> Self {
+    pub(crate) fn new(hold: Hold, path: String, mode: OpenMode) -> Self {
         let cursor = if mode == OpenMode::Append {
             hold.file().storage().len()
         } else {
             0
         };
         FileHandle {
-            core,
             hold,
             path,
             mode,
@@ -70,6 +74,12 @@ impl FileHandle {
     /// The cursor position.
     pub fn tell(&self) -> u64 {
         self.cursor
+    }
+
+    /// The file's length in bytes. Exact while the handle is open: its hold
+    /// lets no other handle or writer change the file.
+    pub fn size(&self) -> u64 {
+        self.hold.file().storage().len()
     }
 
     /// Whether this handle may read.
@@ -98,10 +108,11 @@ impl FileHandle {
         }
     }
 
-    /// The write hold, for a handle opened to write.
-    fn writer(&self) -> Result<&FileWriteHold> {
+    /// The write hold and the ledger its writes charge, for a handle
+    /// opened to write.
+    fn writer(&self) -> Result<(&FileWriteHold, &Arc<QuotaLedger>)> {
         match &self.hold {
-            Hold::Write(hold) if self.mode.is_writable() => Ok(hold),
+            Hold::Write(hold, core) if self.mode.is_writable() => Ok((hold, &core.ledger)),
             _ => Err(Error::unsupported(
                 &self.path,
                 "write on a handle opened Read",
@@ -119,6 +130,20 @@ impl FileHandle {
         let n = self.hold.file().storage().read_at(self.cursor, buf);
         self.cursor += n as u64;
         Ok(n)
+    }
+
+    /// Appends everything from the cursor to the end onto `out` without
+    /// moving the cursor, and returns how many bytes: room for all of them
+    /// is reserved once, and they are copied without zero-filling (as
+    /// `std::fs::File` reads to the end). A reservation the allocator
+    /// refuses is [`Error::OutOfMemory`], with `out` unchanged.
+    fn copy_rest(&self, out: &mut Vec<u8>) -> Result<usize> {
+        self.need_readable()?;
+        self.hold
+            .file()
+            .storage()
+            .read_to_end_at(self.cursor, out)
+            .map_err(|e| self.storage_error(e))
     }
 
     /// Returns up to `max` bytes at the cursor, without copying when they lie
@@ -139,17 +164,17 @@ impl FileHandle {
     /// Where a write goes: the end for `Append`, the cursor otherwise.
     fn write_offset(&self) -> u64 {
         if self.mode == OpenMode::Append {
-            self.hold.file().storage().len()
+            self.size()
         } else {
             self.cursor
         }
     }
 
     pub(crate) fn write_slice(&mut self, data: &[u8]) -> Result<usize> {
-        let hold = self.writer()?;
+        let (hold, ledger) = self.writer()?;
         let offset = self.write_offset();
         let n = hold
-            .write_at(offset, data, &self.core.ledger)
+            .write_at(offset, data, ledger)
             .map_err(|e| self.storage_error(e))?;
         self.advance_after_write(offset, n);
         Ok(n)
@@ -158,10 +183,10 @@ impl FileHandle {
     /// Writes `data`; when it appends to sequential storage, `data` itself is
     /// stored (no copy). The whole write is refused if it exceeds the quota.
     pub fn write_bytes(&mut self, data: Bytes) -> Result<usize> {
-        let hold = self.writer()?;
+        let (hold, ledger) = self.writer()?;
         let offset = self.write_offset();
         let n = hold
-            .write_bytes_at(offset, data, &self.core.ledger)
+            .write_bytes_at(offset, data, ledger)
             .map_err(|e| self.storage_error(e))?;
         self.advance_after_write(offset, n);
         Ok(n)
@@ -170,7 +195,7 @@ impl FileHandle {
     fn advance_after_write(&mut self, offset: u64, n: usize) {
         if n > 0 {
             self.cursor = offset + n as u64;
-            if let Hold::Write(hold) = &self.hold {
+            if let Hold::Write(hold, _) = &self.hold {
                 hold.record_write();
             }
         }
@@ -180,10 +205,10 @@ impl FileHandle {
     /// `None`; the cursor moves back if it was past the new end. Returns the
     /// new size.
     pub fn truncate(&mut self, size: Option<u64>) -> Result<u64> {
-        let hold = self.writer()?;
+        let (hold, ledger) = self.writer()?;
         let target = size.unwrap_or(self.cursor);
         let before = hold.storage().len();
-        hold.truncate(target, &self.core.ledger)
+        hold.truncate(target, ledger)
             .map_err(|e| self.storage_error(e))?;
         if before != target {
             hold.record_write();
@@ -197,8 +222,8 @@ impl FileHandle {
     /// `Write` opens of an existing file empty it; the open itself counts
     /// as a truncation (new generation and `modified_at`), as in D-MemFS.
     pub(crate) fn truncate_for_write_open(&mut self) -> Result<()> {
-        let hold = self.writer()?;
-        hold.truncate(0, &self.core.ledger)
+        let (hold, ledger) = self.writer()?;
+        hold.truncate(0, ledger)
             .map_err(|e| self.storage_error(e))?;
         hold.record_write();
         Ok(())
@@ -207,11 +232,11 @@ impl FileHandle {
     /// Grows the file with zeros to at least `size`; the cursor stays. The
     /// growth is reserved once, before the zeros are allocated.
     pub(crate) fn preallocate(&mut self, size: u64) -> Result<()> {
-        let hold = self.writer()?;
+        let (hold, ledger) = self.writer()?;
         if size <= hold.storage().len() {
             return Ok(());
         }
-        hold.truncate(size, &self.core.ledger)
+        hold.truncate(size, ledger)
             .map_err(|e| self.storage_error(e))?;
         hold.record_write();
         Ok(())
@@ -221,8 +246,8 @@ impl FileHandle {
     /// in one step, reserved before they are allocated, so a refusal leaves
     /// the old content in place.
     pub(crate) fn reset_to_zeros(&mut self, size: u64) -> Result<()> {
-        let hold = self.writer()?;
-        hold.replace_with_zeros(size, &self.core.ledger)
+        let (hold, ledger) = self.writer()?;
+        hold.replace_with_zeros(size, ledger)
             .map_err(|e| self.storage_error(e))?;
         hold.record_write();
         Ok(())
@@ -238,7 +263,7 @@ impl FileHandle {
                     "seek {d} bytes past the end: only SeekFrom::Start may pass the end"
                 )))
             }
-            SeekFrom::End(d) => self.hold.file().storage().len().checked_add_signed(d),
+            SeekFrom::End(d) => self.size().checked_add_signed(d),
         };
         match target {
             Some(t) => {
@@ -253,6 +278,38 @@ impl FileHandle {
 impl Read for FileHandle {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         Ok(self.read_into(buf)?)
+    }
+
+    /// Reserves the rest of the file once and copies it (no zero-fill, no
+    /// regrowth). A refused allocation is an error of kind `OutOfMemory`,
+    /// with `buf` and the cursor unchanged.
+    fn read_to_end(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        let n = self.copy_rest(buf)?;
+        self.cursor += n as u64;
+        Ok(n)
+    }
+
+    /// Like [`FileHandle::read_to_end`], then checks the bytes are UTF-8:
+    /// if not, the error is of kind `InvalidData`, and `buf` and the cursor
+    /// stay unchanged (the bytes can still be read as bytes).
+    fn read_to_string(&mut self, buf: &mut String) -> io::Result<usize> {
+        let mut bytes = Vec::new();
+        let n = self.copy_rest(&mut bytes)?;
+        let text = String::from_utf8(bytes).map_err(|e| Error::InvalidData {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })?;
+        if buf.is_empty() {
+            *buf = text;
+        } else {
+            buf.try_reserve(n).map_err(|_| Error::OutOfMemory {
+                path: self.path.clone(),
+                bytes: n as u64,
+            })?;
+            buf.push_str(&text);
+        }
+        self.cursor += n as u64;
+        Ok(n)
     }
 }
 

@@ -28,6 +28,15 @@ pub(crate) fn try_buffer(capacity: u64, too_large: StorageError) -> Result<Vec<u
     exact(cap)
 }
 
+/// Makes room in `out` for `more` bytes past its length, growing it as
+/// `Vec::try_reserve` does; for a read that appends content of a known
+/// length to a caller's buffer. On error `out` is unchanged.
+pub(crate) fn reserve(out: &mut Vec<u8>, more: u64) -> Result<(), StorageError> {
+    let refused = || StorageError::AllocationFailed { bytes: more };
+    let n = buffer_len(more).ok_or_else(refused)?;
+    out.try_reserve(n).map_err(|_| refused())
+}
+
 /// An empty buffer with room for exactly `cap` bytes.
 fn exact(cap: usize) -> Result<Vec<u8>, StorageError> {
     let mut buf = Vec::new();

@@ -237,6 +237,32 @@ impl ChunkList {
         done
     }
 
+    /// Appends the bytes from `offset` to the end onto `out` and returns how
+    /// many: room for all of them is reserved once, then each chunk is
+    /// copied (no zero-fill, no regrowth). 0 at or past the end. A
+    /// reservation the allocator refuses is
+    /// [`StorageError::AllocationFailed`], with `out` unchanged.
+    pub(crate) fn read_to_end_at(
+        &self,
+        offset: u64,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, StorageError> {
+        let Some(first) = self.find(offset) else {
+            return Ok(0);
+        };
+        let want = self.len - offset;
+        alloc::reserve(out, want)?;
+        let before = out.len();
+        // Only the first chunk is read from inside; the rest whole.
+        let mut skip = self.chunk(first).map_or(0, |c| offset - c.start());
+        let rest = self.slab.slots.get(first..self.count).unwrap_or_default();
+        for c in rest.iter().filter_map(OnceLock::get) {
+            out.extend_from_slice(c.data.get(skip as usize..).unwrap_or_default());
+            skip = 0;
+        }
+        Ok(out.len() - before)
+    }
+
     /// Up to `max` bytes from `offset`: a slice of the stored chunk when they
     /// lie in one, else a copy ([`StorageError::AllocationFailed`] if the
     /// allocator refuses it).

@@ -41,7 +41,10 @@ pub use config::{
     StorageConfig, StorageKind, DEFAULT_CHUNK_OVERHEAD, DEFAULT_PROMOTION_HARD_LIMIT,
 };
 pub use error::StorageError;
-pub use file::{Busy, File, FileHold, FileReadHold, FileWriteHold, Holder, Holds, LockTimedOut};
+pub use file::{
+    BorrowedReadHold, Busy, File, FileHold, FileReadHold, FileWriteHold, Holder, Holds,
+    LockTimedOut,
+};
 pub use storage::FileStorage;
 
 /// The internals the loom models in `loom-tests/` check. Built only with

@@ -44,6 +44,22 @@ impl RandomAccessBuffer {
         n
     }
 
+    /// Appends the bytes from `offset` to the end onto `out` and returns how
+    /// many, reserving room for them once; 0 at or past the end. A
+    /// reservation the allocator refuses is
+    /// [`StorageError::AllocationFailed`], with `out` unchanged.
+    pub(crate) fn read_to_end_at(
+        &self,
+        offset: u64,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, StorageError> {
+        let data = read(&self.data);
+        let src = tail(&data, offset);
+        alloc::reserve(out, src.len() as u64)?;
+        out.extend_from_slice(src);
+        Ok(src.len())
+    }
+
     /// A copy of up to `max` bytes from `offset`, allocated by `try_reserve`:
     /// an allocator refusal is an error, not an abort.
     pub(crate) fn read_bytes(&self, offset: u64, max: usize) -> Result<Bytes, StorageError> {

@@ -5,7 +5,9 @@
 //! file a handle holds is `ResourceBusy`), holds it across publication and
 //! releases it after; an opener looks the path up in the published snapshot,
 //! takes the file's lock, then re-checks that the current snapshot still maps
-//! the path to the same node, and looks it up again otherwise.
+//! the path to the same node (at once when the current snapshot is the very
+//! one it found the file in, which it keeps loaded meanwhile), and looks it
+//! up again otherwise.
 //!
 //! Property: a removal (or rename) and an open of the same file never both
 //! succeed, and never both fail: either the removal sees the open handle and
@@ -20,12 +22,15 @@
 //! - the real `MemoryFileSystem` (`open` against `remove` with the global
 //!   lock writer, against `rename` and against an `import_tree` that
 //!   replaces the file with the actor writer), which runs the shipped code
-//!   end to end. Checked by hand: making `still_linked` in `fs/mod.rs`
+//!   end to end. Checked by hand: making `still_at` in `fs/mod.rs`
 //!   return `true`, or making `TreeWriter::publish` release the holds before
 //!   it stores the tree, fails these models.
 //! - the real filesystem's transient readers (`read`, `export_bytes`) racing
-//!   a rename: the rename waits them out and is never `ResourceBusy`; the
-//!   read sees the file or, once it has moved, `NotFound`.
+//!   a rename or a removal: the writer waits them out and is never
+//!   `ResourceBusy`; the read sees the file or, once it has moved or gone,
+//!   `NotFound`. Checked by hand: making `with_read_hold` in `fs/mod.rs`
+//!   take its borrowed hold without checking that the file is still
+//!   linked fails the removal model.
 //! - the real actor writer taking a file's lock that its own batch already
 //!   holds: two renames of one file, with no handle open, may land in one
 //!   batch, and neither may be refused as busy (`ResourceBusy` means a
@@ -77,9 +82,14 @@ enum Refusal {
 /// Opens the file at `path` for reading: the node, with its read lock held.
 fn open(tree: &Published<Tree>, path: usize, p: Protocol) -> Result<Arc<Node>, Refusal> {
     loop {
-        let node = tree.load()[path].clone().ok_or(Refusal::NotFound)?;
+        // The snapshot stays loaded until the re-check, as in `hold_at`:
+        // a current snapshot that is the same `Arc` needs no second look.
+        let found_in = tree.load();
+        let node = found_in[path].clone().ok_or(Refusal::NotFound)?;
         assert!(node.lock.read(Holder::Handle, FOREVER).is_ok());
-        let still_linked = matches!(&tree.load()[path], Some(n) if Arc::ptr_eq(n, &node));
+        let now = tree.load();
+        let still_linked =
+            Arc::ptr_eq(&now, &found_in) || matches!(&now[path], Some(n) if Arc::ptr_eq(n, &node));
         if still_linked || !p.recheck {
             return Ok(node);
         }
@@ -273,9 +283,11 @@ fn real_renames_of_one_file_in_one_batch_are_never_busy() {
 }
 
 /// The shipped filesystem: a transient read (`read`, or `export_bytes`)
-/// races a rename of the same file. The rename waits the read out and never
-/// fails; the read sees the content or, once the file has moved, `NotFound`.
-fn real_read_against_rename(export: bool) {
+/// races a rename or a removal of the same file. The writer waits the read
+/// out and never fails; the read, whose hold is borrowed from the snapshot
+/// it found the file in, sees the whole content or, once the file has moved
+/// or gone, `NotFound`: never the emptied data of a file already unlinked.
+fn real_read_against(export: bool, op: fn(&MemoryFileSystem) -> dmemfs::Result<()>) {
     check(move || {
         let fs = MemoryFileSystem::builder()
             .concurrency(Concurrency::GlobalLock)
@@ -292,11 +304,11 @@ fn real_read_against_rename(export: bool) {
                 }
             })
         };
-        let renamed = fs.rename("/f", "/g");
+        let changed = op(&fs);
         let read = reader.join().expect("reader");
         assert!(
-            renamed.is_ok(),
-            "a transient read made the rename fail: {renamed:?}"
+            changed.is_ok(),
+            "a transient read made the writer fail: {changed:?}"
         );
         match read {
             Ok(content) => assert_eq!(content, b"x"),
@@ -308,10 +320,15 @@ fn real_read_against_rename(export: bool) {
 
 #[test]
 fn real_reads_racing_a_rename_never_make_it_busy() {
-    real_read_against_rename(false);
+    real_read_against(false, |fs| fs.rename("/f", "/g"));
 }
 
 #[test]
 fn real_exports_racing_a_rename_never_make_it_busy() {
-    real_read_against_rename(true);
+    real_read_against(true, |fs| fs.rename("/f", "/g"));
+}
+
+#[test]
+fn real_reads_racing_a_removal_see_the_content_or_nothing() {
+    real_read_against(false, |fs| fs.remove("/f"));
 }

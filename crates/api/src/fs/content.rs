@@ -6,44 +6,32 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use dmemfs_core_tree::{NormPath, TreeError};
-use dmemfs_storage_backends::{File, FileReadHold, FileStorage, Holder};
+use dmemfs_core_tree::TreeError;
+use dmemfs_storage_backends::{File, FileStorage, Holder};
 
-use super::{parse, MemoryFileSystem, Recheck};
+use super::{normalized, parse, MemoryFileSystem};
 use crate::engine::{Created, OnExists, Request};
 use crate::export::ExportIter;
 use crate::{Error, Result};
 
 impl MemoryFileSystem {
-    /// The file at `path` under a transient read hold, waiting up to the
-    /// default timeout, for reading its content without a handle. A file
-    /// renamed meanwhile is still the content found at `path` when the read
-    /// began; only a handle (whose path must stay right) needs the full
-    /// re-check.
-    fn read_hold(&self, path: &NormPath) -> Result<FileReadHold> {
-        let timeout = self.core().default_lock_timeout;
-        self.hold_at(path, timeout, Recheck::Linked, |f| {
-            f.read(Holder::Transient, timeout)
-        })
-    }
-
     /// A file's content, taken under its read lock; zero-copy when stored in
     /// one piece. `Some(max)` refuses (`InvalidInput`) a file longer than `max`.
     pub fn export_bytes(&self, path: &str, max_size: Option<u64>) -> Result<Bytes> {
-        let path = parse(path)?;
-        let hold = self.read_hold(&path)?;
-        let size = hold.storage().len();
-        if let Some(max) = max_size {
-            if size > max {
-                return Err(Error::invalid(
-                    path.as_str(),
-                    format!("file size {size} exceeds max_size {max}"),
-                ));
+        self.with_read_hold(path, |file| {
+            let size = file.storage().len();
+            if let Some(max) = max_size {
+                if size > max {
+                    return Err(Error::invalid(
+                        normalized(path),
+                        format!("file size {size} exceeds max_size {max}"),
+                    ));
+                }
             }
-        }
-        hold.storage()
-            .try_to_bytes()
-            .map_err(|e| Error::from_storage(path.as_str(), e))
+            file.storage()
+                .try_to_bytes()
+                .map_err(|e| Error::from_storage(&normalized(path), e))
+        })
     }
 
     /// Every file at or below `prefix` (none if it does not exist), each read
@@ -78,22 +66,17 @@ impl MemoryFileSystem {
 
     /// A file's content, copied.
     pub fn read(&self, path: &str) -> Result<Vec<u8>> {
-        self.read_normalized(&parse(path)?)
-    }
-
-    fn read_normalized(&self, path: &NormPath) -> Result<Vec<u8>> {
-        self.read_hold(path)?
-            .storage()
-            .try_to_vec()
-            .map_err(|e| Error::from_storage(path.as_str(), e))
+        self.with_read_hold(path, |file| {
+            file.storage()
+                .try_to_vec()
+                .map_err(|e| Error::from_storage(&normalized(path), e))
+        })
     }
 
     /// A file's content as UTF-8 text (`InvalidData` if it is not).
     pub fn read_to_string(&self, path: &str) -> Result<String> {
-        let path = parse(path)?;
-        let bytes = self.read_normalized(&path)?;
-        String::from_utf8(bytes).map_err(|e| Error::InvalidData {
-            path: path.to_string(),
+        String::from_utf8(self.read(path)?).map_err(|e| Error::InvalidData {
+            path: normalized(path),
             reason: e.to_string(),
         })
     }
@@ -105,9 +88,7 @@ impl MemoryFileSystem {
         let data = data.as_ref();
         let timeout = self.core().default_lock_timeout;
         loop {
-            match self.hold_at(&path, timeout, Recheck::AtPath, |f| {
-                f.write(Holder::Transient, timeout)
-            }) {
+            match self.hold_at(&path, timeout, |f| f.write(Holder::Transient, timeout)) {
                 Ok(hold) => {
                     // The quota for the difference is reserved before the
                     // copy is made, once.

@@ -23,7 +23,9 @@ use std::time::Duration;
 
 use dmemfs_core_tree::{NodeRef, NormPath, Tree};
 use dmemfs_quota::QuotaReservation;
-use dmemfs_storage_backends::{FileHold, FileStorage, LockTimedOut, StorageConfig, StorageError};
+use dmemfs_storage_backends::{
+    File, FileHold, FileStorage, Holder, LockTimedOut, StorageConfig, StorageError,
+};
 
 use crate::engine::{Answer, Engine, Request};
 use crate::fs_core::FileRef;
@@ -50,19 +52,6 @@ impl Default for MemoryFileSystem {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// What a hold taken by [`MemoryFileSystem::hold_at`] proves about the file
-/// once its lock is held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Recheck {
-    /// The file is still linked: its content is the content found at the
-    /// path when the call began, even if it was renamed meanwhile (reads).
-    Linked,
-    /// The file is still the one at the path: a handle, whose path must
-    /// stay right, or a replacing write, which must change the file at the
-    /// path.
-    AtPath,
 }
 
 impl MemoryFileSystem {
@@ -114,34 +103,72 @@ impl MemoryFileSystem {
     }
 
     /// The file at `path` with the hold `take` takes on it (waiting up to
-    /// `timeout`), looked up again if, by the time the hold was taken, the
-    /// file had been removed or replaced (or, with [`Recheck::AtPath`],
-    /// renamed). The one place a file is looked up, locked and re-checked:
+    /// `timeout`), for a handle (whose path must stay right) or a replacing
+    /// write (which must change the file at the path): looked up again if,
+    /// by the time the hold was taken, the file had been removed, replaced
+    /// or renamed. The one place a file is looked up, locked and re-checked
+    /// for a hold that outlives the lookup.
+    ///
+    /// Why the re-check is right, and why it mostly costs no second lookup:
     /// the tree writer moves or unlinks a file only while holding its lock,
-    /// so what the re-check finds stays true while the hold is kept.
+    /// and gives the lock back only after publishing the change, each change
+    /// as a new snapshot `Arc` (it never stores an old one again). Whatever
+    /// the re-check finds stays true while the hold is kept, as the writer
+    /// cannot take the lock meanwhile. If the writer moved the file after
+    /// the lookup, it published that before this call took the lock, so the
+    /// load after taking it returns a newer snapshot; and the snapshot the
+    /// file was found in stays loaded meanwhile, so no newer one can have
+    /// its address. Hence a current snapshot at the same address is the
+    /// same snapshot, in which `path` names the file: only a different one
+    /// needs the path looked up again.
     fn hold_at<H: FileHold>(
         &self,
         path: &NormPath,
         timeout: Option<Duration>,
-        recheck: Recheck,
         take: impl Fn(&FileRef) -> std::result::Result<H, LockTimedOut>,
     ) -> Result<H> {
         loop {
-            let file = lookup_file(&self.snapshot(), path)?;
-            let hold = take(&file).map_err(|LockTimedOut| would_block(path, timeout))?;
-            let valid = match recheck {
-                Recheck::Linked => !hold.is_unlinked(),
-                Recheck::AtPath => self.still_linked(path, hold.file()),
-            };
-            if valid {
+            let found_in = self.snapshot();
+            let file = file_at(&found_in, path)?;
+            let hold = take(file).map_err(|LockTimedOut| would_block(path.as_str(), timeout))?;
+            if self.still_at(path, &found_in, hold.file()) {
                 return Ok(hold);
             }
         }
     }
 
-    /// Whether `file` is still the file at `path` in the current snapshot.
-    fn still_linked(&self, path: &NormPath, file: &FileRef) -> bool {
-        matches!(self.snapshot().lookup(path), Ok(NodeRef::File(f)) if Arc::ptr_eq(f, file))
+    /// Whether `file`, found at `path` in the snapshot `found_in` (which the
+    /// caller still holds) and since locked, is the file at `path` now;
+    /// see [`MemoryFileSystem::hold_at`].
+    fn still_at(&self, path: &NormPath, found_in: &Tree<FileRef>, file: &FileRef) -> bool {
+        let now = self.snapshot();
+        std::ptr::eq::<Tree<FileRef>>(&**now, found_in)
+            || matches!(now.lookup(path), Ok(NodeRef::File(f)) if Arc::ptr_eq(f, file))
+    }
+
+    /// Runs `read` on the file at the user's `path` under a transient shared
+    /// hold, waiting up to the default timeout; for reading content without a
+    /// handle. The path is resolved as given (no normalized copy is made
+    /// unless an error must name it), and the hold is borrowed from the
+    /// snapshot the file was found in, which stays loaded until `read`
+    /// returns: no reference count of the file is written. A file renamed
+    /// meanwhile is still the content found at `path` when the read began;
+    /// one removed or replaced has lost its data, and is looked up again.
+    fn with_read_hold<T>(&self, path: &str, read: impl FnOnce(&File) -> Result<T>) -> Result<T> {
+        let timeout = self.core().default_lock_timeout;
+        loop {
+            let snapshot = self.snapshot();
+            let file = match snapshot.lookup_str(path)? {
+                NodeRef::File(f) => f,
+                NodeRef::Dir { .. } => return Err(is_a_directory(path)),
+            };
+            let hold = file
+                .read_borrowed_linked(Holder::Transient, timeout)
+                .map_err(|LockTimedOut| would_block(path, timeout))?;
+            if let Some(hold) = hold {
+                return read(&hold);
+            }
+        }
     }
 
     /// Reserves what a new file of `len` bytes stored in one piece costs
@@ -170,18 +197,28 @@ fn parse(path: &str) -> Result<NormPath> {
 }
 
 /// The file at `path` in `tree`: `IsADirectory` for a directory.
-fn lookup_file(tree: &Tree<FileRef>, path: &NormPath) -> Result<FileRef> {
+fn file_at<'t>(tree: &'t Tree<FileRef>, path: &NormPath) -> Result<&'t FileRef> {
     match tree.lookup(path)? {
-        NodeRef::File(f) => Ok(Arc::clone(f)),
-        NodeRef::Dir { .. } => Err(Error::IsADirectory {
-            path: path.to_string(),
-        }),
+        NodeRef::File(f) => Ok(f),
+        NodeRef::Dir { .. } => Err(is_a_directory(path.as_str())),
     }
 }
 
-fn would_block(path: &NormPath, timeout: Option<Duration>) -> Error {
+/// The user's `path` normalized, for an error that names it; a path that
+/// does not parse stays as given (an error about it is already on its way).
+fn normalized(path: &str) -> String {
+    NormPath::parse(path).map_or_else(|_| path.to_owned(), NormPath::into_string)
+}
+
+fn is_a_directory(path: &str) -> Error {
+    Error::IsADirectory {
+        path: normalized(path),
+    }
+}
+
+fn would_block(path: &str, timeout: Option<Duration>) -> Error {
     Error::WouldBlock {
-        path: path.to_string(),
+        path: normalized(path),
         timeout: timeout.unwrap_or(Duration::MAX),
     }
 }

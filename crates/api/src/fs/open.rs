@@ -3,9 +3,9 @@
 //! the file's lock as a handle.
 
 use dmemfs_core_tree::NormPath;
-use dmemfs_storage_backends::{File, FileHold, FileStorage, Holder};
+use dmemfs_storage_backends::{File, FileHold, FileStorage, FileWriteHold, Holder};
 
-use super::{lookup_file, parse, MemoryFileSystem, Recheck};
+use super::{file_at, parse, MemoryFileSystem};
 use crate::engine::{Created, OnExists, Request};
 use crate::handle::Hold;
 use crate::sync::Arc;
@@ -39,38 +39,37 @@ impl MemoryFileSystem {
         if mode == OpenMode::CreateNew {
             // Never opens an existing file, so it takes no lock: the writer
             // refuses the creation if a file appears meanwhile.
-            return match lookup_file(&self.snapshot(), &path) {
+            return match file_at(&self.snapshot(), &path) {
                 Ok(_) => Err(already_exists(&path)),
-                Err(Error::NotFound { .. }) => self
-                    .create_for_open(&path, mode, opts.preallocate)?
-                    .ok_or_else(|| already_exists(&path)),
+                Err(Error::NotFound { .. }) => {
+                    match self.create_for_open(&path, mode, opts.preallocate)? {
+                        Some(hold) => Ok(self.write_handle(hold, path, mode)),
+                        None => Err(already_exists(&path)),
+                    }
+                }
                 Err(e) => Err(e),
             };
         }
         loop {
             let hold = if mode.is_writable() {
-                self.hold_at(&path, timeout, Recheck::AtPath, |f| {
-                    f.write(Holder::Handle, timeout)
-                })
-                .map(Hold::Write)
+                self.hold_at(&path, timeout, |f| f.write(Holder::Handle, timeout))
+                    .map(|hold| Hold::Write(hold, Arc::clone(self.core())))
             } else {
-                self.hold_at(&path, timeout, Recheck::AtPath, |f| {
-                    f.read(Holder::Handle, timeout)
-                })
-                .map(Hold::Read)
+                self.hold_at(&path, timeout, |f| f.read(Holder::Handle, timeout))
+                    .map(Hold::Read)
             };
             let hold = match hold {
                 Ok(hold) => hold,
                 Err(Error::NotFound { .. }) if mode.creates() => {
                     match self.create_for_open(&path, mode, opts.preallocate)? {
-                        Some(handle) => return Ok(handle),
+                        Some(hold) => return Ok(self.write_handle(hold, path, mode)),
                         // Someone created it meanwhile: open theirs.
                         None => continue,
                     }
                 }
                 Err(e) => return Err(e),
             };
-            let handle = FileHandle::new(Arc::clone(self.core()), hold, path.to_string(), mode);
+            let handle = FileHandle::new(hold, path.into_string(), mode);
             return self.prepare_existing(handle, mode, opts.preallocate);
         }
     }
@@ -93,18 +92,28 @@ impl MemoryFileSystem {
         Ok(handle)
     }
 
+    /// A handle opened in `mode` (not `Read`) on the file at `path` that
+    /// `hold` write-holds.
+    fn write_handle(&self, hold: FileWriteHold, path: NormPath, mode: OpenMode) -> FileHandle {
+        let hold = Hold::Write(hold, Arc::clone(self.core()));
+        FileHandle::new(hold, path.into_string(), mode)
+    }
+
     /// Creates `path` for a handle, write-held by it before anyone can see
-    /// it. `None` when a file appeared at `path` first.
+    /// it: the hold. `None` when a file appeared at `path` first.
     fn create_for_open(
         &self,
         path: &NormPath,
         mode: OpenMode,
         preallocate: u64,
-    ) -> Result<Option<FileHandle>> {
+    ) -> Result<Option<FileWriteHold>> {
         // Quota first: a preallocation the quota cannot hold is refused
         // before its zeros are allocated.
         let charge = self.reserve_for(preallocate)?;
-        let storage = self.new_storage(path, |config| FileStorage::zeroed(config, preallocate))?;
+        let storage = self.new_storage(path, |config| match preallocate {
+            0 => Ok(FileStorage::new(config)),
+            len => FileStorage::zeroed(config, len),
+        })?;
         let hold = File::new_for_handle(storage, preallocate > 0);
         let on_exists = if mode == OpenMode::CreateNew {
             OnExists::Fail
@@ -114,12 +123,7 @@ impl MemoryFileSystem {
         let request =
             Request::create_file(path.clone(), Arc::clone(hold.file()), charge, on_exists);
         match self.run(request)? {
-            Created::Linked => Ok(Some(FileHandle::new(
-                Arc::clone(self.core()),
-                Hold::Write(hold),
-                path.to_string(),
-                mode,
-            ))),
+            Created::Linked => Ok(Some(hold)),
             Created::Exists => Ok(None),
         }
     }

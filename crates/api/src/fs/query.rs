@@ -1,10 +1,12 @@
 //! Queries of the tree: listing, existence, walks, globs, metadata and
 //! figures. Each loads one published snapshot, lock-free, and never waits
-//! for the writer or a file's lock.
+//! for the writer or a file's lock. Those that need no normalized path of
+//! their own resolve the user's string as given (no allocation when it is
+//! normal already).
 
 use dmemfs_core_tree::{NodeRef, NormPath};
 
-use super::{lookup_file, parse, MemoryFileSystem};
+use super::{is_a_directory, parse, MemoryFileSystem};
 use crate::{FsStats, Metadata, Result};
 
 impl MemoryFileSystem {
@@ -16,12 +18,12 @@ impl MemoryFileSystem {
 
     /// Whether anything is at `path` (false for invalid paths).
     pub fn exists(&self, path: &str) -> bool {
-        NormPath::parse(path).is_ok_and(|p| self.snapshot().get(&p).is_some())
+        self.snapshot().get_str(path).is_some()
     }
 
     /// Whether a directory is at `path`.
     pub fn is_dir(&self, path: &str) -> bool {
-        NormPath::parse(path).is_ok_and(|p| self.is_dir_at(&p))
+        matches!(self.snapshot().get_str(path), Some(NodeRef::Dir { .. }))
     }
 
     pub(super) fn is_dir_at(&self, path: &NormPath) -> bool {
@@ -30,8 +32,7 @@ impl MemoryFileSystem {
 
     /// Whether a file is at `path`.
     pub fn is_file(&self, path: &str) -> bool {
-        NormPath::parse(path)
-            .is_ok_and(|p| matches!(self.snapshot().get(&p), Some(NodeRef::File(_))))
+        matches!(self.snapshot().get_str(path), Some(NodeRef::File(_)))
     }
 
     /// Walks the tree below `path` top-down, yielding `(dir, dir names, file
@@ -56,9 +57,8 @@ impl MemoryFileSystem {
 
     /// Metadata of a file or directory.
     pub fn stat(&self, path: &str) -> Result<Metadata> {
-        let path = parse(path)?;
         let snapshot = self.snapshot();
-        Ok(match snapshot.lookup(&path)? {
+        Ok(match snapshot.lookup_str(path)? {
             NodeRef::Dir { node, .. } => Metadata {
                 size: 0,
                 created_at: node.created_at(),
@@ -95,7 +95,9 @@ impl MemoryFileSystem {
 
     /// A file's length.
     pub fn get_size(&self, path: &str) -> Result<u64> {
-        let path = parse(path)?;
-        Ok(lookup_file(&self.snapshot(), &path)?.len())
+        match self.snapshot().lookup_str(path)? {
+            NodeRef::File(f) => Ok(f.len()),
+            NodeRef::Dir { .. } => Err(is_a_directory(path)),
+        }
     }
 }

@@ -5,7 +5,7 @@
 use dmemfs_core_tree::{NormPath, Subtree};
 use dmemfs_storage_backends::{File, FileStorage, Holder};
 
-use super::{parse, would_block, MemoryFileSystem, Recheck};
+use super::{parse, would_block, MemoryFileSystem};
 use crate::engine::{OnExists, Request};
 use crate::fs_core::FileRef;
 use crate::{Error, Result};
@@ -54,22 +54,20 @@ impl MemoryFileSystem {
     pub fn copy(&self, src: &str, dst: &str) -> Result<()> {
         let src = parse(src)?;
         let dst = parse(dst)?;
-        let timeout = self.core().default_lock_timeout;
-        // A transient hold: given back before the writer is called.
-        let source = self.hold_at(&src, timeout, Recheck::Linked, |f| {
-            f.read(Holder::Transient, timeout)
+        // Read under a transient hold, given back before the writer is called.
+        let (charge, content) = self.with_read_hold(src.as_str(), |source| {
+            if self.snapshot().get(&dst).is_some() {
+                return Err(Error::AlreadyExists {
+                    path: dst.to_string(),
+                });
+            }
+            let charge = self.reserve_for(source.storage().len())?;
+            let content = source
+                .storage()
+                .try_to_bytes()
+                .map_err(|e| Error::from_storage(dst.as_str(), e))?;
+            Ok((charge, content))
         })?;
-        if self.snapshot().get(&dst).is_some() {
-            return Err(Error::AlreadyExists {
-                path: dst.to_string(),
-            });
-        }
-        let charge = self.reserve_for(source.storage().len())?;
-        let content = source
-            .storage()
-            .try_to_bytes()
-            .map_err(|e| Error::from_storage(dst.as_str(), e))?;
-        drop(source);
         let storage = self.new_storage(&dst, |config| FileStorage::from_bytes(config, content))?;
         let file = File::new(storage, true);
         self.run(Request::create_file(dst, file, charge, OnExists::Fail))
@@ -136,8 +134,8 @@ impl MemoryFileSystem {
         let config = self.core().storage;
         let timeout = self.core().default_lock_timeout;
         let copied = plan.try_map_files(|source| {
-            let content = match source.read_linked(Holder::Transient, timeout) {
-                Err(_) => return Err(Stop::Failed(would_block(src, timeout))),
+            let content = match source.read_borrowed_linked(Holder::Transient, timeout) {
+                Err(_) => return Err(Stop::Failed(would_block(src.as_str(), timeout))),
                 Ok(None) => return Err(Stop::Unlinked),
                 Ok(Some(hold)) => hold.storage().try_to_bytes(),
             };

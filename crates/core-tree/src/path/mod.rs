@@ -74,6 +74,18 @@ impl NormPath {
         &self.0
     }
 
+    /// The path as an owned string, without copying it.
+    ///
+    /// ```
+    /// # use dmemfs_core_tree::NormPath;
+    /// let path = NormPath::parse("a//b/./c")?;
+    /// assert_eq!(path.into_string(), "/a/b/c");
+    /// # Ok::<(), dmemfs_core_tree::PathError>(())
+    /// ```
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
     /// Whether this is the root directory.
     pub fn is_root(&self) -> bool {
         self.0.len() == 1

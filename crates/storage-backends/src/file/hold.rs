@@ -1,7 +1,10 @@
-//! Owned holds on a file's lock: [`FileReadHold`] and [`FileWriteHold`].
+//! Holds on a file's lock: the owned [`FileReadHold`] and [`FileWriteHold`],
+//! and the borrowed [`BorrowedReadHold`].
 //!
-//! A hold keeps its file (an `Arc`) and gives the lock back when dropped, on
-//! every path, unwinding included. A write hold is the only way to change a
+//! An owned hold keeps its file (an `Arc`); a borrowed one lives within
+//! whatever keeps the file alive for its taker (a tree snapshot the taker
+//! holds), so taking it writes no reference count. Every hold gives the
+//! lock back when dropped, on every path, unwinding included. A write hold is the only way to change a
 //! file's content or metadata: its mutators reserve the quota their change
 //! costs, once, before allocating anything, and on any error leave content,
 //! length and ledger as they were.
@@ -54,6 +57,37 @@ impl Deref for FileReadHold {
 impl FileHold for FileReadHold {
     fn file(&self) -> &Arc<File> {
         &self.file
+    }
+}
+
+/// A shared hold on a file's lock, borrowed from whatever keeps the file
+/// alive (its taker found it in a tree snapshot it keeps meanwhile): for a
+/// read that copies the content and lets go, without the two writes of the
+/// file's reference count that an owned [`FileReadHold`] costs.
+#[derive(Debug)]
+pub struct BorrowedReadHold<'a> {
+    file: &'a File,
+    holder: Holder,
+}
+
+impl<'a> BorrowedReadHold<'a> {
+    /// Wraps a shared hold `holder` has just taken on `file`'s lock.
+    pub(super) fn adopt(file: &'a File, holder: Holder) -> Self {
+        BorrowedReadHold { file, holder }
+    }
+}
+
+impl Drop for BorrowedReadHold<'_> {
+    fn drop(&mut self) {
+        self.file.lock.unlock_read(self.holder);
+    }
+}
+
+impl Deref for BorrowedReadHold<'_> {
+    type Target = File;
+
+    fn deref(&self) -> &File {
+        self.file
     }
 }
 

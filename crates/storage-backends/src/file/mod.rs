@@ -23,7 +23,7 @@ pub(crate) mod lock;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub use hold::{FileHold, FileReadHold, FileWriteHold};
+pub use hold::{BorrowedReadHold, FileHold, FileReadHold, FileWriteHold};
 pub use lock::{Busy, Holder, Holds, LockTimedOut};
 
 use crate::sync::{AtomicBool, AtomicU64, Ordering};
@@ -96,6 +96,30 @@ impl File {
     ) -> Result<FileReadHold, LockTimedOut> {
         self.lock.read(holder, timeout)?;
         Ok(FileReadHold::adopt(Arc::clone(self), holder))
+    }
+
+    /// A shared hold for `holder`, waiting up to `timeout`, borrowed from the
+    /// caller's reference to the file: no reference count is taken (see
+    /// [`BorrowedReadHold`]).
+    pub fn read_borrowed(
+        &self,
+        holder: Holder,
+        timeout: Option<Duration>,
+    ) -> Result<BorrowedReadHold<'_>, LockTimedOut> {
+        self.lock.read(holder, timeout)?;
+        Ok(BorrowedReadHold::adopt(self, holder))
+    }
+
+    /// [`File::read_borrowed`] if the file is still linked once it is held
+    /// (`None`, with the hold given back, if it was unlinked: its data is
+    /// gone); see [`File::read_linked`].
+    pub fn read_borrowed_linked(
+        &self,
+        holder: Holder,
+        timeout: Option<Duration>,
+    ) -> Result<Option<BorrowedReadHold<'_>>, LockTimedOut> {
+        let hold = self.read_borrowed(holder, timeout)?;
+        Ok((!hold.is_unlinked()).then_some(hold))
     }
 
     /// A shared hold for `holder` if the file is still linked once it is

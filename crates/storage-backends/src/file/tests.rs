@@ -58,6 +58,33 @@ fn every_hold_gives_the_lock_back_when_dropped() {
 }
 
 #[test]
+fn a_borrowed_read_hold_shares_the_lock_without_counting_the_file() {
+    let f = file_with(b"abc");
+    let hold = f.read_borrowed(Holder::Transient, ZERO).expect("free");
+    assert_eq!(Arc::strong_count(&f), 1, "no reference taken");
+    assert_eq!(
+        f.holds(),
+        Holds::Shared {
+            handles: 0,
+            transient: 1
+        }
+    );
+    assert!(
+        f.write(Holder::Handle, ZERO).is_err(),
+        "it excludes writers"
+    );
+    assert_eq!(hold.storage().len(), 3);
+    drop(hold);
+    assert_eq!(f.holds(), Holds::None);
+    let w = f.write(Holder::Transient, ZERO).expect("free");
+    assert!(
+        f.read_borrowed(Holder::Transient, ZERO).is_err(),
+        "it waits for a writer like an owned hold"
+    );
+    drop(w);
+}
+
+#[test]
 fn a_file_made_for_a_handle_is_published_write_held() {
     let hold = File::new_for_handle(FileStorage::new(StorageConfig::default()), false);
     let f = Arc::clone(hold.file());
@@ -131,6 +158,10 @@ fn an_unlinked_file_keeps_its_length_and_refuses_linked_reads() {
     assert_eq!((old_snapshot.len(), old_snapshot.storage().len()), (5, 0));
     assert!(old_snapshot
         .read_linked(Holder::Transient, ZERO)
+        .expect("free")
+        .is_none());
+    assert!(old_snapshot
+        .read_borrowed_linked(Holder::Transient, ZERO)
         .expect("free")
         .is_none());
     assert_eq!(

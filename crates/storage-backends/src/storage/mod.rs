@@ -227,6 +227,18 @@ impl FileStorage {
         }
     }
 
+    /// Appends the bytes from `offset` to the end onto `out` and returns how
+    /// many (0 at or past the end), as `std::fs::File`'s `read_to_end` does:
+    /// room for all of them is reserved once, from one load of the content,
+    /// and they are copied without zero-filling. A reservation the allocator
+    /// refuses is [`StorageError::AllocationFailed`], with `out` unchanged.
+    pub fn read_to_end_at(&self, offset: u64, out: &mut Vec<u8>) -> Result<usize, StorageError> {
+        match &**self.state.load() {
+            Backend::Sequential(list) => list.read_to_end_at(offset, out),
+            Backend::RandomAccess(b) => b.read_to_end_at(offset, out),
+        }
+    }
+
     /// Up to `max` bytes starting at `offset`; empty at or past the end. When
     /// the range lies inside one stored chunk the result shares its memory
     /// (no copy); otherwise the bytes are copied once, and a copy the

@@ -55,6 +55,52 @@ fn appends_round_trip_across_chunks() {
 }
 
 #[test]
+fn read_to_end_at_appends_the_rest_once_reserved() {
+    let ledger = QuotaLedger::new(u64::MAX);
+    for kind in [StorageKind::Sequential, StorageKind::RandomAccess] {
+        let s = FileStorage::new(cfg(kind));
+        let mut written = 0;
+        for size in [3u64, 1, 7, 2, 5] {
+            s.write_at(written, &pattern(written, size), &ledger)
+                .expect("room");
+            written += size;
+        }
+        for offset in 0..=written + 2 {
+            let mut out = b"kept".to_vec();
+            let n = s.read_to_end_at(offset, &mut out).expect("small");
+            let want = pattern(offset.min(written), written.saturating_sub(offset));
+            assert_eq!(n, want.len(), "{kind:?} offset {offset}");
+            assert_eq!(&out[..4], b"kept");
+            assert_eq!(&out[4..], &want[..], "{kind:?} offset {offset}");
+        }
+        // Into an empty buffer: exactly the rest, no slack.
+        let mut out = Vec::new();
+        s.read_to_end_at(5, &mut out).expect("small");
+        assert_eq!(out.capacity(), (written - 5) as usize);
+    }
+}
+
+#[test]
+fn read_to_end_at_refuses_an_impossible_reservation_unchanged() {
+    // The reservation read_to_end_at makes: a size no buffer can have is
+    // refused as an allocation failure, before anything is allocated, and
+    // the buffer stays as it was.
+    let mut out = vec![1u8, 2];
+    for more in [u64::MAX, isize::MAX as u64] {
+        assert_eq!(
+            crate::alloc::reserve(&mut out, more),
+            Err(StorageError::AllocationFailed { bytes: more })
+        );
+        assert_eq!(out, [1, 2]);
+    }
+    let ledger = QuotaLedger::new(u64::MAX);
+    let s = FileStorage::new(cfg(StorageKind::Sequential));
+    s.write_at(0, b"abc", &ledger).expect("room");
+    assert_eq!(s.read_to_end_at(0, &mut out), Ok(3));
+    assert_eq!(out, [1, 2, b'a', b'b', b'c']);
+}
+
+#[test]
 fn read_bytes_is_zero_copy_inside_a_chunk_and_copies_across() {
     let ledger = QuotaLedger::new(u64::MAX);
     let s = FileStorage::new(cfg(StorageKind::Sequential));
