@@ -32,9 +32,11 @@
 //! Invariants (under `state`): an exclusive holder implies `shared == 0`;
 //! `handle_shared <= shared`; `relink_depth > 0` exactly while the relinker
 //! holds the lock; `writers_waiting` counts threads inside `write` that have
-//! not yet taken or given up the lock, and `relinker_waiting` is set only
-//! while the relinker waits in `relink`. Every change that can let a waiter
-//! in notifies it, so no wake-up is lost.
+//! not yet taken or given up the lock, `readers_waiting` is set whenever a
+//! reader may wait on `readers_cv`, and `relinker_waiting` is set only
+//! while the relinker waits in `relink`. Every change that can let a waiter in
+//! notifies it, so no wake-up is lost; a release with nobody waiting
+//! notifies nobody (a notify is a syscall).
 //!
 //! Who calls: the holds of `super::hold` (handles through
 //! `FileReadHold`/`FileWriteHold`, transient readers and writers, and the
@@ -83,6 +85,12 @@ struct LockState {
     exclusive: Option<Exclusive>,
     /// The relinker's nested holds while it holds the lock.
     relink_depth: u32,
+    /// Set by a reader before it waits, cleared by the notify that wakes
+    /// every waiting reader (each sets it again if it waits again): a
+    /// release notifies readers only if some may wait, since every notify
+    /// of std's futex condvar is a syscall. A flag, not a count, so the
+    /// state (and a file) stays within the allocator's fast bins.
+    readers_waiting: bool,
     writers_waiting: u32,
     relinker_waiting: bool,
 }
@@ -96,6 +104,13 @@ impl LockState {
 
     fn closed_to_readers(&self) -> bool {
         self.exclusive.is_some() || self.writers_waiting > 0 || self.relinker_waiting
+    }
+
+    /// Wakes every reader waiting on `readers_cv`, if any may wait.
+    fn wake_readers(&mut self, readers_cv: &Condvar) {
+        if std::mem::take(&mut self.readers_waiting) {
+            readers_cv.notify_all();
+        }
     }
 }
 
@@ -143,6 +158,9 @@ impl FileLock {
         let deadline = Deadline::after(timeout);
         let mut s = lock(&self.state);
         while s.closed_to_readers() {
+            if !deadline.is_immediate() {
+                s.readers_waiting = true;
+            }
             s = deadline.wait(&self.readers_cv, s)?;
         }
         s.shared += 1;
@@ -177,7 +195,7 @@ impl FileLock {
                     s.writers_waiting -= 1;
                     if s.writers_waiting == 0 && s.exclusive.is_none() {
                         // Readers queued behind this writer may go now.
-                        self.readers_cv.notify_all();
+                        s.wake_readers(&self.readers_cv);
                     }
                     return Err(LockTimedOut);
                 }
@@ -227,7 +245,7 @@ impl FileLock {
             s.handle_shared = s.handle_shared.saturating_sub(1);
         }
         if s.shared == 0 {
-            self.wake_after_release(&s);
+            self.wake_after_release(&mut s);
         }
     }
 
@@ -241,7 +259,7 @@ impl FileLock {
             "unlock_write without the writer"
         );
         s.exclusive = None;
-        self.wake_after_release(&s);
+        self.wake_after_release(&mut s);
     }
 
     /// Gives back one of the relinker's nested holds; the last one releases
@@ -257,20 +275,21 @@ impl FileLock {
         s.relink_depth = s.relink_depth.saturating_sub(1);
         if s.relink_depth == 0 {
             s.exclusive = None;
-            self.wake_after_release(&s);
+            self.wake_after_release(&mut s);
         }
     }
 
     /// Lets the next waiter in once nobody holds the lock: the relinker if
     /// it waits (it may share `writers_cv` with writers, who would only wait
-    /// again, so all are woken), else one writer, else every reader.
-    fn wake_after_release(&self, s: &LockState) {
+    /// again, so all are woken), else one writer, else every reader, and
+    /// nobody (no syscall) when nobody waits.
+    fn wake_after_release(&self, s: &mut LockState) {
         if s.relinker_waiting {
             self.writers_cv.notify_all();
         } else if s.writers_waiting > 0 {
             self.writers_cv.notify_one();
         } else {
-            self.readers_cv.notify_all();
+            s.wake_readers(&self.readers_cv);
         }
     }
 
