@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use loom::cell::UnsafeCell;
+use loom::sync::{Condvar, Mutex, MutexGuard};
 
 /// Preemptions per execution when `LOOM_MAX_PREEMPTIONS` is not set, as in
 /// CI: every model finishes within a second in release mode.
@@ -73,5 +74,31 @@ impl Guarded {
     pub fn read(&self) -> u32 {
         // SAFETY: only while holding a lock, which the model checks.
         self.0.with(|p| unsafe { *p })
+    }
+}
+
+/// The skeleton of every lock the lock models build to fail (each file's
+/// `BrokenLock`, and `file_lock.rs`'s `FastPathLock`): state under a mutex,
+/// a condvar readers wait on and one writers and the relinker wait on, as
+/// in `FileLock`'s slow path. The locks deref to it.
+pub struct CondvarLock<S> {
+    state: Mutex<S>,
+    pub readers_cv: Condvar,
+    pub writers_cv: Condvar,
+}
+
+impl<S: Default> CondvarLock<S> {
+    pub fn new() -> Self {
+        CondvarLock {
+            state: Mutex::default(),
+            readers_cv: Condvar::new(),
+            writers_cv: Condvar::new(),
+        }
+    }
+}
+
+impl<S> CondvarLock<S> {
+    pub fn lock(&self) -> MutexGuard<'_, S> {
+        self.state.lock().expect("not poisoned")
     }
 }

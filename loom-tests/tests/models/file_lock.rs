@@ -12,26 +12,34 @@
 //! - timeouts return, and a writer that gives up lets the readers queued
 //!   behind it in;
 //! - writer preference: once a writer waits, a new reader waits behind it,
-//!   so a stream of readers cannot starve the writer.
+//!   so a stream of readers cannot starve the writer;
+//! - the hand-over from the fast path to the slow one: a release (one RMW
+//!   on the lock word, no mutex) racing a waiter's registration (setting
+//!   `WAITING` under the mutex) never leaves the waiter asleep, whichever
+//!   comes first.
 //!
-//! `BrokenLock` is a copy of `FileLock` with one chosen defect; the
-//! `broken_*` tests run the same models on it and expect loom to fail them.
+//! `BrokenLock` is a mutex-only reader/writer lock with `FileLock`'s waiting
+//! rules and one chosen defect; `FastPathLock` is `FileLock`'s fast/slow
+//! split for one kind of holder, correct or with the defect the hand-over
+//! must not have. The `broken_*` tests run the same models on them and
+//! expect loom to fail them.
 //!
 //! Threads share state through std's `Arc`, not loom's: when loom reports a
 //! deadlock it unwinds the blocked threads outside the execution, where
 //! dropping a loom `Arc` aborts the process instead of failing the test.
 
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
 use dmemfs_storage_backends::loom_exports::FileLock;
 use dmemfs_storage_backends::sync::{advance_clock, Instant as ModelInstant};
 use dmemfs_storage_backends::{Holder, Holds};
-use loom::sync::atomic::{AtomicBool, Ordering};
-use loom::sync::{Condvar, Mutex, MutexGuard};
+use loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use loom::sync::{Condvar, MutexGuard};
 use loom::thread;
 
-use crate::common::{check, spin_until, Guarded, FOREVER, ONE_SECOND, TRY};
+use crate::common::{check, spin_until, CondvarLock, Guarded, FOREVER, ONE_SECOND, TRY};
 
 /// What the models need of a reader/writer lock; `true` means acquired.
 pub trait RwProtocol: Send + Sync + 'static {
@@ -243,6 +251,45 @@ fn writer_preference<L: RwProtocol>(make: fn() -> L) {
     });
 }
 
+/// The main thread holds the lock (exclusively if `holder_writes`); one
+/// thread asks for the other kind of hold and waits. Loom places the main
+/// thread's release before, between and after each step of the waiter's
+/// slow path: the waiter always gets the lock, and never with the holder.
+fn release_racing_a_waiters_registration<L: RwProtocol>(make: fn() -> L, holder_writes: bool) {
+    check(move || {
+        let lock = Arc::new(make());
+        let data = Arc::new(Guarded::new());
+        assert!(if holder_writes {
+            lock.write(TRY)
+        } else {
+            lock.read(TRY)
+        });
+        let waiter = {
+            let (lock, data) = (Arc::clone(&lock), Arc::clone(&data));
+            thread::spawn(move || {
+                if holder_writes {
+                    assert!(lock.read(FOREVER));
+                    data.read();
+                    lock.unlock_read();
+                } else {
+                    assert!(lock.write(FOREVER));
+                    data.write();
+                    lock.unlock_write();
+                }
+            })
+        };
+        if holder_writes {
+            data.write();
+            lock.unlock_write();
+        } else {
+            data.read();
+            lock.unlock_read();
+        }
+        waiter.join().expect("waiter");
+        assert!(!lock.is_locked(), "a hold was never given back");
+    });
+}
+
 #[test]
 fn mutual_exclusion_and_try_paths() {
     mutual_exclusion(FileLock::default);
@@ -266,6 +313,30 @@ fn a_timed_out_reader_returns() {
 #[test]
 fn a_waiting_writer_is_not_starved_by_readers() {
     writer_preference(FileLock::default);
+}
+
+#[test]
+fn a_writers_release_racing_a_readers_registration_wakes_it() {
+    release_racing_a_waiters_registration(FileLock::default, true);
+    release_racing_a_waiters_registration(|| FastPathLock::new(true), true);
+}
+
+#[test]
+fn a_readers_release_racing_a_writers_registration_wakes_it() {
+    release_racing_a_waiters_registration(FileLock::default, false);
+    release_racing_a_waiters_registration(|| FastPathLock::new(true), false);
+}
+
+#[test]
+#[should_panic(expected = "deadlock")]
+fn broken_reader_that_registers_after_its_last_look_is_caught() {
+    release_racing_a_waiters_registration(|| FastPathLock::new(false), true);
+}
+
+#[test]
+#[should_panic(expected = "deadlock")]
+fn broken_writer_that_registers_after_its_last_look_is_caught() {
+    release_racing_a_waiters_registration(|| FastPathLock::new(false), false);
 }
 
 #[test]
@@ -312,26 +383,26 @@ struct State {
     writers_waiting: u32,
 }
 
-/// `FileLock` line for line, except where `defect` says.
+/// `FileLock`'s rules on a mutex alone, except where `defect` says.
 struct BrokenLock {
-    state: Mutex<State>,
-    readers_cv: Condvar,
-    writers_cv: Condvar,
+    base: CondvarLock<State>,
     defect: Defect,
+}
+
+impl Deref for BrokenLock {
+    type Target = CondvarLock<State>;
+
+    fn deref(&self) -> &CondvarLock<State> {
+        &self.base
+    }
 }
 
 impl BrokenLock {
     fn new(defect: Defect) -> Self {
         BrokenLock {
-            state: Mutex::default(),
-            readers_cv: Condvar::new(),
-            writers_cv: Condvar::new(),
+            base: CondvarLock::new(),
             defect,
         }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().expect("not poisoned")
     }
 
     /// `Deadline::wait`: `None` is the guard back, or the deadline passed.
@@ -445,5 +516,176 @@ impl RwProtocol for BrokenLock {
         let _s = self.lock();
         self.readers_cv.notify_all();
         self.writers_cv.notify_all();
+    }
+}
+
+/// `FastPathLock`'s word: the writer, `WAITING`, then the readers.
+const WRITER: u64 = 1;
+const WAITING: u64 = 2;
+const ONE_READER: u64 = 4;
+
+/// Who waits for a `FastPathLock`.
+#[derive(Default)]
+struct FastWaiters {
+    readers: u32,
+    writers: u32,
+}
+
+/// `FileLock`'s split for one kind of holder, without timed waits (a
+/// timeout other than zero waits forever): an uncontended hold is one CAS
+/// on `word`, a release one RMW that takes the mutex only if `WAITING` was
+/// set; a hold that must wait counts itself under the mutex and sets
+/// `WAITING`. With `look_after_registering`, it then looks at the word once
+/// more before it sleeps, as `FileLock` does; without, it sleeps on the
+/// look it took before, and a release between that look and the bit wakes
+/// nobody.
+struct FastPathLock {
+    word: AtomicU64,
+    slow: CondvarLock<FastWaiters>,
+    look_after_registering: bool,
+}
+
+impl FastPathLock {
+    fn new(look_after_registering: bool) -> Self {
+        FastPathLock {
+            word: AtomicU64::new(0),
+            slow: CondvarLock::new(),
+            look_after_registering,
+        }
+    }
+
+    /// One look at the word under the mutex; takes the hold if it may.
+    fn try_take(&self, write: bool, waiters: &FastWaiters) -> bool {
+        let mut seen = self.word.load(Ordering::Relaxed);
+        loop {
+            let held = seen & !WAITING;
+            let (closed, next) = if write {
+                (held != 0, seen | WRITER)
+            } else {
+                (seen & WRITER != 0 || waiters.writers > 0, seen + ONE_READER)
+            };
+            if closed {
+                return false;
+            }
+            match self
+                .word
+                .compare_exchange(seen, next, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(now) => seen = now,
+            }
+        }
+    }
+
+    fn acquire(&self, write: bool, timeout: Option<Duration>) -> bool {
+        let fast = if write {
+            self.word
+                .compare_exchange(0, WRITER, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+        } else {
+            let seen = self.word.load(Ordering::Relaxed);
+            seen & (WRITER | WAITING) == 0
+                && self
+                    .word
+                    .compare_exchange(
+                        seen,
+                        seen + ONE_READER,
+                        Ordering::Acquire,
+                        Ordering::Relaxed,
+                    )
+                    .is_ok()
+        };
+        if fast {
+            return true;
+        }
+        let mut waiters = self.slow.lock();
+        let mut registered = false;
+        loop {
+            if self.try_take(write, &waiters) {
+                break;
+            }
+            if timeout == TRY {
+                return false;
+            }
+            if !registered {
+                if write {
+                    waiters.writers += 1;
+                } else {
+                    waiters.readers += 1;
+                }
+                self.word.fetch_or(WAITING, Ordering::AcqRel);
+                registered = true;
+                if self.look_after_registering {
+                    continue;
+                }
+            }
+            let cv = if write {
+                &self.slow.writers_cv
+            } else {
+                &self.slow.readers_cv
+            };
+            waiters = cv.wait(waiters).expect("not poisoned");
+        }
+        if registered {
+            if write {
+                waiters.writers -= 1;
+            } else {
+                waiters.readers -= 1;
+            }
+            if waiters.readers == 0 && waiters.writers == 0 {
+                self.word.fetch_and(!WAITING, Ordering::AcqRel);
+            }
+        }
+        true
+    }
+
+    /// After a release whose word was `before`: wakes whoever may go.
+    fn wake_if_waiting(&self, before: u64) {
+        if before & WAITING == 0 {
+            return;
+        }
+        let waiters = self.slow.lock();
+        let now = self.word.load(Ordering::Acquire);
+        if now & WRITER != 0 {
+            return;
+        }
+        if waiters.writers > 0 {
+            if now & !WAITING == 0 {
+                self.slow.writers_cv.notify_one();
+            }
+        } else if waiters.readers > 0 {
+            self.slow.readers_cv.notify_all();
+        }
+    }
+}
+
+impl RwProtocol for FastPathLock {
+    fn read(&self, timeout: Option<Duration>) -> bool {
+        self.acquire(false, timeout)
+    }
+    fn write(&self, timeout: Option<Duration>) -> bool {
+        self.acquire(true, timeout)
+    }
+    fn try_write(&self) -> bool {
+        self.acquire(true, TRY)
+    }
+    fn unlock_read(&self) {
+        let before = self.word.fetch_sub(ONE_READER, Ordering::Release);
+        self.wake_if_waiting(before);
+    }
+    fn unlock_write(&self) {
+        let before = self.word.fetch_and(!WRITER, Ordering::Release);
+        self.wake_if_waiting(before);
+    }
+    fn is_locked(&self) -> bool {
+        self.word.load(Ordering::Acquire) & !WAITING != 0
+    }
+    fn writers_waiting(&self) -> u32 {
+        self.slow.lock().writers
+    }
+    fn wake_timed_waiters(&self) {
+        let _waiters = self.slow.lock();
+        self.slow.readers_cv.notify_all();
+        self.slow.writers_cv.notify_all();
     }
 }

@@ -17,15 +17,15 @@
 //! fail. The end-to-end version (a real filesystem's read racing a rename)
 //! is in `open_remove.rs`.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use dmemfs_storage_backends::loom_exports::FileLock;
 use dmemfs_storage_backends::{Holder, Holds};
 use loom::sync::atomic::{AtomicBool, Ordering};
-use loom::sync::{Condvar, Mutex, MutexGuard};
 use loom::thread;
 
-use crate::common::{check, spin_until, Guarded, FOREVER};
+use crate::common::{check, spin_until, CondvarLock, Guarded, FOREVER};
 
 /// What the models need of a lock that knows its holders. `true` means
 /// acquired (for `relink`: not refused as busy).
@@ -228,24 +228,24 @@ fn exclusive(holder: Holder) -> u8 {
 /// `FileLock`'s waits without timeouts, line for line, except where
 /// `defect` says.
 struct BrokenLock {
-    state: Mutex<State>,
-    readers_cv: Condvar,
-    writers_cv: Condvar,
+    base: CondvarLock<State>,
     defect: Defect,
+}
+
+impl Deref for BrokenLock {
+    type Target = CondvarLock<State>;
+
+    fn deref(&self) -> &CondvarLock<State> {
+        &self.base
+    }
 }
 
 impl BrokenLock {
     fn new(defect: Defect) -> Self {
         BrokenLock {
-            state: Mutex::default(),
-            readers_cv: Condvar::new(),
-            writers_cv: Condvar::new(),
+            base: CondvarLock::new(),
             defect,
         }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().expect("not poisoned")
     }
 
     fn wake_after_release(&self, s: &State) {

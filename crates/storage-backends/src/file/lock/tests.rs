@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::sync::Ordering;
 
 const ZERO: Option<Duration> = Some(Duration::ZERO);
 const T: Holder = Holder::Transient;
@@ -169,4 +170,80 @@ fn the_relinker_waits_for_transient_holders_and_keeps_new_holders_out() {
         l.unlock_relink();
         assert_eq!(l.holds(), Holds::None);
     }
+}
+
+#[test]
+fn the_relinkers_depth_lives_in_the_word_and_leaves_no_trace() {
+    let l = FileLock::default();
+    for _ in 0..1000 {
+        l.relink().expect("free or nested");
+    }
+    assert_eq!(Word(l.word.load(Ordering::Relaxed)).relink_depth(), 1000);
+    assert_eq!(l.read(T, ZERO), Err(LockTimedOut));
+    for _ in 0..1000 {
+        assert_eq!(l.holds(), Holds::Relinker);
+        l.unlock_relink();
+    }
+    assert_eq!(l.holds(), Holds::None);
+    assert_eq!(l.word.load(Ordering::Relaxed), 0, "no bit left behind");
+}
+
+#[test]
+fn a_full_reader_count_makes_the_next_reader_wait_not_overflow() {
+    let full = Word::COUNT_MAX << Word::count_shift(H);
+    let l = FileLock::with_word(Word(full));
+    assert_eq!(
+        l.read(H, ZERO),
+        Err(LockTimedOut),
+        "no room for another handle"
+    );
+    l.read(T, ZERO)
+        .expect("transient readers are counted apart");
+    l.unlock_read(T);
+    assert_eq!(
+        l.holds(),
+        Holds::Shared {
+            handles: Word::COUNT_MAX as u32,
+            transient: 0
+        }
+    );
+    // A handle that waits for room gets in when one goes.
+    let l = Arc::new(l);
+    let waiter = {
+        let l = Arc::clone(&l);
+        std::thread::spawn(move || l.read(H, None))
+    };
+    wait_until("the reader waiting", || {
+        Word(l.word.load(Ordering::Relaxed)).waiting()
+    });
+    l.unlock_read(H);
+    assert_eq!(waiter.join().expect("no panic"), Ok(()));
+}
+
+#[test]
+fn the_waiting_bits_go_once_the_last_waiter_does() {
+    let l = Arc::new(FileLock::default());
+    l.read(T, ZERO).expect("free");
+    let relinker = {
+        let l = Arc::clone(&l);
+        std::thread::spawn(move || l.relink())
+    };
+    wait_until("the relinker waiting", || l.relinker_waiting());
+    let writer = {
+        let l = Arc::clone(&l);
+        std::thread::spawn(move || l.write(H, None))
+    };
+    wait_until("the writer waiting", || l.writers_waiting() > 0);
+    l.unlock_read(T);
+    assert_eq!(relinker.join().expect("no panic"), Ok(()));
+    assert!(!l.relinker_waiting());
+    assert!(
+        Word(l.word.load(Ordering::Relaxed)).waiting(),
+        "the writer still waits"
+    );
+    l.unlock_relink();
+    assert_eq!(writer.join().expect("no panic"), Ok(()));
+    assert_eq!(l.holds(), Holds::Exclusive(H));
+    l.unlock_write(H);
+    assert_eq!(l.word.load(Ordering::Relaxed), 0, "no bit left behind");
 }
