@@ -39,6 +39,7 @@
 //! assumes crossbeam's operations are linearizable and give the
 //! send-to-receive happens-before edge, as its documentation states.
 
+use std::cell::Cell;
 use std::time::Duration;
 
 use crate::sync::thread::{self, Thread};
@@ -101,11 +102,15 @@ pub(crate) struct Sender<T> {
     bell: Arc<Doorbell>,
 }
 
-/// The receiving end; belongs to the thread that calls [`Receiver::recv`].
+/// The receiving end; belongs to the thread that calls [`Receiver::recv`],
+/// and stays on it once it has waited (senders unpark that thread).
 #[cfg_attr(loom, visibility::make(pub))]
 pub(crate) struct Receiver<T> {
     queue: queue::Receiver<T>,
     bell: Arc<Doorbell>,
+    /// This thread is in `bell.sleeper`: registering takes the lock a
+    /// ringing sender holds while it unparks, so it is done once.
+    registered: Cell<bool>,
 }
 
 /// A new, empty channel.
@@ -121,7 +126,11 @@ pub(crate) fn channel<T>() -> (Sender<T>, Receiver<T>) {
             queue: Some(tx),
             bell: Arc::clone(&bell),
         },
-        Receiver { queue: rx, bell },
+        Receiver {
+            queue: rx,
+            bell,
+            registered: Cell::new(false),
+        },
     )
 }
 
@@ -222,11 +231,12 @@ impl<T> Receiver<T> {
         None
     }
 
-    /// Tells senders which thread to unpark, before it first sleeps.
+    /// Tells senders which thread to unpark, before it first sleeps. The
+    /// receiver stays on one thread (it is `Send`, not `Sync`, and the
+    /// writer never hands it on).
     fn register(&self) {
-        let mut sleeper = lock(&self.bell.sleeper);
-        if sleeper.is_none() {
-            *sleeper = Some(thread::current());
+        if !self.registered.replace(true) {
+            *lock(&self.bell.sleeper) = Some(thread::current());
         }
     }
 }
