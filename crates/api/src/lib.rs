@@ -90,6 +90,6 @@ pub(crate) use fs_core::FsCore;
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod loom_exports {
-    pub use crate::engine::reply::{reply_slot, ReplyReceiver, ReplySender};
-    pub use crate::sync::channel::{channel, Receiver, Sender, TryRecvError};
+    pub use crate::engine::reply::{ReplySender, ReplySlot, Wait};
+    pub use crate::sync::channel::{channel, Arrival, Receiver, Sender, TryRecvError};
 }

@@ -1,16 +1,23 @@
 //! The writer thread of [`crate::Concurrency::Actor`].
 //!
-//! Callers send a [`Request`] on the request channel (a `crossbeam-channel`,
-//! behind `crate::sync::channel`) and wait on its one-shot reply slot. The
-//! thread takes every request already queued, applies them in order,
-//! publishes the tree once for the whole batch, releases the file locks the
-//! batch took, and only then replies — so each caller's next snapshot load
-//! sees its change.
+//! Callers send a [`Request`] on the request channel (a `crossbeam-channel`
+//! with a doorbell, `crate::sync::channel`) and wait on their thread's reply
+//! slot. The thread takes every request already queued, applies them in
+//! order, publishes the tree once for the whole batch, releases the file
+//! locks the batch took, and only then replies — so each caller's next
+//! snapshot load sees its change.
 //!
-//! Between batches the thread spins briefly (a caller doing create → write →
-//! create sends its next request within microseconds, and waking a parked
-//! thread costs more than that), then yields, then parks in `recv`: an idle
-//! filesystem burns no core.
+//! Waiting, on both sides, is chosen to waste neither a core nor a wake-up
+//! (see [`IdlePolicy`] and [`ActorEngine::call`]): the writer stays awake
+//! between batches only while requests have been coming close together, and
+//! parks at once otherwise; a caller stays awake only while the writer is
+//! awake (its send says so), and parks at once when its send had to wake the
+//! writer. Staying awake means yielding in a loop, not spinning: on a busy
+//! machine the caller and the writer often share one core, and a spin would
+//! hold the core the other side needs to answer, while a yield hands it over
+//! and returns at once when no one else wants it. Each side wakes the other
+//! only if that one sleeps, and a round trip allocates nothing (each thread
+//! reuses one reply slot). An idle filesystem burns no core.
 //!
 //! A mutation that panics is caught inside the writer and answered with
 //! `Error::Internal`; the thread goes on. The thread ends when every sender
@@ -22,26 +29,43 @@
 
 use std::time::Duration;
 
-use super::reply::{reply_slot, ReplySender};
+use super::reply::{ReplySender, ReplySlot, Wait};
 use super::{Mutation, Outcome, TreeWriter};
-use crate::sync::channel::{self, Receiver, Sender, TryRecvError};
+use crate::sync::channel::{self, Arrival, Receiver, Sender};
 use crate::sync::thread::{self, JoinHandle};
-use crate::sync::Backoff;
-use crate::sync::{AtomicUsize, Ordering};
 use crate::{Error, Result};
 
 /// Most requests applied under one publication: bounds the latency a batch
 /// adds to its first caller.
 const MAX_BATCH: usize = 256;
-/// Pure spinning before yielding, then yielding before parking.
-const SPIN_FOR: Duration = Duration::from_micros(20);
-const YIELD_FOR: Duration = Duration::from_micros(50);
-/// Spin-loop hints between two looks at the channel while spinning.
-const SPINS: u32 = 32;
+/// The longest the writer stays awake for a next request; past it, parking
+/// and being woken costs less.
+const MAX_AWAKE: Duration = Duration::from_micros(20);
+/// The shortest wait while requests come close together: about what a
+/// caller takes between two mutations of a small-file loop.
+const MIN_AWAKE: Duration = Duration::from_micros(2);
+/// How a caller waits for an awake writer: yielding its core (to the
+/// writer, if they share one) until this long has passed, then parked.
+const CALLER_WAIT: Wait = Wait {
+    yield_for: Duration::from_micros(100),
+};
 
 struct Request {
     mutation: Mutation,
     reply: ReplySender<Result<Outcome>>,
+}
+
+type Slot = ReplySlot<Result<Outcome>>;
+
+// Each thread's reply slot, armed for each of its requests: a thread waits
+// for one reply at a time (a call returns only with its reply).
+#[cfg(not(loom))]
+std::thread_local! {
+    static SLOT: Slot = Slot::new();
+}
+#[cfg(loom)]
+loom::thread_local! {
+    static SLOT: Slot = Slot::new();
 }
 
 /// The caller's side of the writer thread.
@@ -49,10 +73,6 @@ struct Request {
 pub(crate) struct ActorEngine {
     requests: Option<Sender<Request>>,
     thread: Option<JoinHandle<()>>,
-    /// Callers waiting for a reply now.
-    waiting: AtomicUsize,
-    /// Callers that may spin at once: one core stays for the writer.
-    spinners: usize,
 }
 
 impl ActorEngine {
@@ -62,28 +82,38 @@ impl ActorEngine {
             .name("dmemfs-writer".into())
             .spawn(move || run(writer, rx))
             .map_err(Error::writer_spawn)?;
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(ActorEngine {
             requests: Some(tx),
             thread: Some(thread),
-            waiting: AtomicUsize::new(0),
-            spinners: cores.saturating_sub(1),
         })
     }
 
     /// Sends `mutation` to the writer and waits for its published result.
     pub(crate) fn call(&self, mutation: Mutation) -> Result<Outcome> {
-        let (reply, answer) = reply_slot();
+        // A thread past its thread-locals' destruction (a handle dropped by
+        // another thread-local's destructor) uses a slot of its own.
+        let mut mutation = Some(mutation);
+        SLOT.try_with(|slot| self.call_with(slot, &mut mutation))
+            .unwrap_or_else(|_| self.call_with(&Slot::new(), &mut mutation))
+    }
+
+    /// `call` through `slot`, taking the mutation out of `mutation` (a thread
+    /// that cannot reach its thread-local slot gets its mutation back).
+    fn call_with(&self, slot: &Slot, mutation: &mut Option<Mutation>) -> Result<Outcome> {
         let requests = self.requests.as_ref().ok_or(Error::EngineStopped)?;
-        requests
+        let mutation = mutation.take().ok_or(Error::EngineStopped)?;
+        let reply = slot.arm();
+        let writer_was_asleep = requests
             .send(Request { mutation, reply })
             .map_err(|_| Error::EngineStopped)?;
-        // Spinning callers beyond the spare cores would only steal the
-        // writer's core, so those yield from the start.
-        let waiting = self.waiting.fetch_add(1, Ordering::Relaxed);
-        let reply = answer.recv(waiting < self.spinners);
-        self.waiting.fetch_sub(1, Ordering::Relaxed);
-        reply.ok_or(Error::EngineStopped)?
+        // A writer we had to wake needs the scheduler before it can answer:
+        // sleep through that. An awake one answers within microseconds.
+        let how = if writer_was_asleep {
+            Wait::PARK
+        } else {
+            CALLER_WAIT
+        };
+        slot.wait(how).ok_or(Error::EngineStopped)?
     }
 }
 
@@ -103,7 +133,9 @@ fn run(mut writer: TreeWriter, requests: Receiver<Request>) {
     let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
     let mut results: Vec<(ReplySender<Result<Outcome>>, Result<Outcome>)> =
         Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = next_request(&requests) {
+    let mut idle = IdlePolicy::default();
+    while let Some((first, arrival)) = requests.recv(idle.awake_budget()) {
+        idle.record(arrival);
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match requests.try_recv() {
@@ -124,19 +156,38 @@ fn run(mut writer: TreeWriter, requests: Receiver<Request>) {
     }
 }
 
-/// Waits for the next request: spin, then yield, then park. `None` once
-/// every sender is gone.
-fn next_request(requests: &Receiver<Request>) -> Option<Request> {
-    let backoff = Backoff::new(SPIN_FOR, YIELD_FOR, SPINS);
-    loop {
-        match requests.try_recv() {
-            Ok(request) => return Some(request),
-            Err(TryRecvError::Disconnected) => return None,
-            Err(TryRecvError::Empty) => {}
+/// How long the writer stays awake (yielding in a loop) for its next
+/// request before it parks.
+///
+/// Staying awake pays only when the next request comes sooner than a
+/// wake-up would take, and on a machine with few cores every microsecond
+/// awake is taken from the callers' reads. So the writer keeps an average of
+/// the recent gaps between a batch's end and the next request, and stays
+/// awake about twice that (within [`MIN_AWAKE`, `MAX_AWAKE`]) while it is
+/// short, and not at all once it is longer than `MAX_AWAKE`.
+#[derive(Debug, Default)]
+struct IdlePolicy {
+    /// Exponential average (weight 1/4) of the recent gaps, each capped at
+    /// twice `MAX_AWAKE` so that one long idle spell is forgotten after a few
+    /// quick requests.
+    average_gap: Duration,
+}
+
+impl IdlePolicy {
+    fn awake_budget(&self) -> Duration {
+        if self.average_gap >= MAX_AWAKE {
+            Duration::ZERO
+        } else {
+            (self.average_gap * 2).clamp(MIN_AWAKE, MAX_AWAKE)
         }
-        if !backoff.snooze() {
-            return requests.recv();
-        }
+    }
+
+    fn record(&mut self, arrival: Arrival) {
+        let gap = match arrival {
+            Arrival::Queued => Duration::ZERO,
+            Arrival::WhileAwake(gap) | Arrival::WhileAsleep(gap) => gap,
+        };
+        self.average_gap = (self.average_gap * 3 + gap.min(MAX_AWAKE * 2)) / 4;
     }
 }
 
@@ -166,30 +217,75 @@ mod tests {
         // some in its first batch, the rest still in the channel.
         let answers: Vec<_> = (0..MAX_BATCH + 10)
             .map(|i| {
-                let (reply, answer) = reply_slot();
+                let slot = Slot::new();
                 let sent = tx.send(Request {
                     mutation: mkdir(&format!("/q{i}")),
-                    reply,
+                    reply: slot.arm(),
                 });
                 assert!(sent.is_ok(), "the receiver is alive");
-                answer
+                slot
             })
             .collect();
         let thread = std::thread::spawn(move || run(writer, rx));
         assert!(thread.join().is_err(), "the writer thread died");
         for answer in answers {
             assert!(
-                answer.recv(false).is_none(),
+                answer.wait(Wait::PARK).is_none(),
                 "a pending caller gets no reply"
             );
         }
-        let (reply, _answer) = reply_slot();
+        let slot = Slot::new();
         assert!(tx
             .send(Request {
                 mutation: mkdir("/late"),
-                reply
+                reply: slot.arm(),
             })
             .is_err());
         assert!(!fs.exists("/q0"), "nothing was applied");
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod idle_policy_tests {
+    use super::*;
+
+    const US: Duration = Duration::from_micros(1);
+
+    #[test]
+    fn requests_close_together_keep_the_writer_awake() {
+        let mut idle = IdlePolicy::default();
+        for _ in 0..8 {
+            idle.record(Arrival::WhileAwake(3 * US));
+        }
+        let budget = idle.awake_budget();
+        assert!(
+            (MIN_AWAKE..=MAX_AWAKE).contains(&budget) && budget >= 3 * US,
+            "awake about twice the gap: {budget:?}"
+        );
+    }
+
+    #[test]
+    fn requests_far_apart_make_the_writer_park_at_once() {
+        let mut idle = IdlePolicy::default();
+        for _ in 0..8 {
+            idle.record(Arrival::WhileAsleep(100 * US));
+        }
+        assert_eq!(idle.awake_budget(), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_long_idle_spell_is_forgotten_after_a_few_quick_requests() {
+        let mut idle = IdlePolicy::default();
+        for _ in 0..8 {
+            idle.record(Arrival::WhileAsleep(Duration::from_secs(3600)));
+        }
+        assert_eq!(idle.awake_budget(), Duration::ZERO);
+        let quick = (1..=8)
+            .find(|_| {
+                idle.record(Arrival::Queued);
+                idle.awake_budget() > Duration::ZERO
+            })
+            .expect("awake again within eight requests");
+        assert!(quick <= 4, "took {quick} requests");
     }
 }

@@ -5,7 +5,7 @@
 //! std's in every build); this module re-exports them, so code in this crate
 //! reaches them only through here. What only this crate needs lives here,
 //! under the same rule: the writer actor's thread and the parking of a
-//! caller waiting for its reply ([`thread`]), the spin-then-block budget of
+//! caller waiting for its reply ([`thread`]), the yield-then-block budget of
 //! those waits ([`Backoff`]) and the writer's request channel ([`channel`]).
 //!
 //! Where a dependency is not loom-aware (`crossbeam-channel`) the protocol
@@ -16,12 +16,8 @@ mod backoff;
 pub(crate) mod channel;
 
 pub(crate) use backoff::Backoff;
-#[cfg(loom)]
-pub(crate) use dmemfs_storage_backends::sync::wait;
-#[cfg(feature = "fault-injection")]
-pub(crate) use dmemfs_storage_backends::sync::AtomicBool;
 pub(crate) use dmemfs_storage_backends::sync::{
-    lock, AtomicU8, AtomicUsize, Guard, Mutex, Ordering, Published,
+    lock, AtomicBool, AtomicU8, Guard, Mutex, Ordering, Published,
 };
 
 pub(crate) use std::sync::Arc;
