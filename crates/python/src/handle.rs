@@ -116,7 +116,7 @@ impl PyHandle {
         self.with_open(py, |open| {
             self.need_readable()?;
             let h = &mut open.handle;
-            let remaining = file_len(h).saturating_sub(h.tell());
+            let remaining = h.size().saturating_sub(h.tell());
             let want = match u64::try_from(size) {
                 Ok(n) => n.min(remaining),
                 Err(_) => remaining,
@@ -130,15 +130,6 @@ impl PyHandle {
             new_bytes(py, want, |buf| read_fully(h, buf))
         })
     }
-}
-
-/// The file's length, leaving the cursor where it was.
-fn file_len(h: &mut FileHandle) -> u64 {
-    let pos = h.tell();
-    let end = h.seek(SeekFrom::End(0)).unwrap_or(pos);
-    // Seeking to a position from the start is never refused.
-    let _ = h.seek(SeekFrom::Start(pos));
-    end
 }
 
 /// Reads into `buf` until it is full or the file ends; the bytes read.
@@ -236,10 +227,7 @@ impl PyHandle {
         let result = self.with_open(py, |open| {
             self.need_writable()?;
             let data = to_bytes(data)?;
-            let promotes = open.may_promote && {
-                let h = &mut open.handle;
-                h.tell() != file_len(h)
-            };
+            let promotes = open.may_promote && open.handle.tell() != open.handle.size();
             if promotes {
                 open.may_promote = false;
             }
