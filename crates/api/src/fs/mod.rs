@@ -121,13 +121,16 @@ impl MemoryFileSystem {
     /// the hold keeps the file's `Arc` alive, so no other file can have its
     /// address.
     ///
-    /// Why it mostly costs no second lookup: if the writer moved the file
-    /// after the lookup, it published that before this call took the lock,
-    /// so the load after taking it returns a newer snapshot; and the
-    /// snapshot the file was found in stays loaded meanwhile, so no newer
-    /// one can have its address. Hence a current snapshot at the same
-    /// address is the same snapshot, in which `path` names the file: only a
-    /// different one needs the path looked up again.
+    /// Why it mostly costs no second lookup: the hold is first tried at
+    /// once (timeout zero) while the snapshot the file was found in stays
+    /// loaded. If the writer moved the file after the lookup, it published
+    /// that before this call took the lock, so the load after taking it
+    /// returns a newer snapshot; and the loaded snapshot keeps its address
+    /// from being reused. Hence a current snapshot at the same address is
+    /// the same snapshot, in which `path` names the file. If the lock is
+    /// busy, the snapshot is let go before waiting (so a long wait keeps no
+    /// replaced tree nodes allocated), and once the hold is taken the path
+    /// is looked up again in the current snapshot.
     fn hold_at<H: FileHold>(
         &self,
         path: &NormPath,
@@ -139,11 +142,20 @@ impl MemoryFileSystem {
             let Some(file) = file_in(&found_in, path)? else {
                 return Ok(None);
             };
+            if let Ok(hold) = take(file, Some(Duration::ZERO)) {
+                let now = self.snapshot();
+                if std::ptr::eq::<Tree<FileRef>>(&**now, &**found_in)
+                    || links(&now, path, hold.file())
+                {
+                    return Ok(Some(hold));
+                }
+                continue;
+            }
+            let file = Arc::clone(file);
+            drop(found_in);
             let hold =
-                take(file, timeout).map_err(|LockTimedOut| would_block(path.as_str(), timeout))?;
-            let now = self.snapshot();
-            if std::ptr::eq::<Tree<FileRef>>(&**now, &**found_in) || links(&now, path, hold.file())
-            {
+                take(&file, timeout).map_err(|LockTimedOut| would_block(path.as_str(), timeout))?;
+            if links(&self.snapshot(), path, hold.file()) {
                 return Ok(Some(hold));
             }
         }
