@@ -3,11 +3,13 @@
 //! The protocol (`crates/api/src/fs/mod.rs` `hold_at`, `engine/writer.rs`):
 //! the writer takes the file's lock as the relinker before unlinking it (a
 //! file a handle holds is `ResourceBusy`), holds it across publication and
-//! releases it after; an opener looks the path up in the published snapshot,
-//! takes the file's lock, then re-checks that the current snapshot still maps
-//! the path to the same node (at once when the current snapshot is the very
-//! one it found the file in, which it keeps loaded meanwhile), and looks it
-//! up again otherwise.
+//! releases it after; an opener looks the path up in the published snapshot
+//! and tries the file's lock at once while keeping that snapshot loaded, then
+//! re-checks that the current snapshot still maps the path to the same node
+//! (at once when the current snapshot is the very one it found the file in);
+//! if the lock is busy it lets the snapshot go, waits for the lock, and
+//! looks the path up again in the current snapshot. Either way a node no
+//! longer at the path is let go and the open starts over.
 //!
 //! Property: a removal (or rename) and an open of the same file never both
 //! succeed, and never both fail: either the removal sees the open handle and
@@ -22,8 +24,8 @@
 //! - the real `MemoryFileSystem` (`open` against `remove` with the global
 //!   lock writer, against `rename` and against an `import_tree` that
 //!   replaces the file with the actor writer), which runs the shipped code
-//!   end to end. Checked by hand: making `still_at` in `fs/mod.rs`
-//!   return `true`, or making `TreeWriter::publish` release the holds before
+//!   end to end. Checked by hand: making `links` in `fs/mod.rs` (the
+//!   re-check of `hold_at`) return `true`, or making `TreeWriter::publish` release the holds before
 //!   it stores the tree, fails these models.
 //! - the real filesystem's transient readers (`read`, `export_bytes`) racing
 //!   a rename or a removal: the writer waits them out and is never
@@ -47,7 +49,7 @@ use dmemfs_storage_backends::sync::Published;
 use dmemfs_storage_backends::Holder;
 use loom::thread;
 
-use crate::common::{check, FOREVER};
+use crate::common::{check, FOREVER, TRY};
 
 /// A file: what the tree maps a path to.
 struct Node {
@@ -82,16 +84,23 @@ enum Refusal {
 /// Opens the file at `path` for reading: the node, with its read lock held.
 fn open(tree: &Published<Tree>, path: usize, p: Protocol) -> Result<Arc<Node>, Refusal> {
     loop {
-        // The snapshot stays loaded until the re-check, as in `hold_at`:
-        // a current snapshot that is the same `Arc` needs no second look.
+        // Tried at once with the snapshot loaded, as in `hold_at`: a current
+        // snapshot that is the same `Arc` needs no second look.
         let found_in = tree.load();
         let node = found_in[path].clone().ok_or(Refusal::NotFound)?;
-        assert!(node.lock.read(Holder::Handle, FOREVER).is_ok());
-        let now = tree.load();
-        let still_linked =
-            Arc::ptr_eq(&now, &found_in) || matches!(&now[path], Some(n) if Arc::ptr_eq(n, &node));
-        if still_linked || !p.recheck {
-            return Ok(node);
+        let linked = |now: &Tree| matches!(&now[path], Some(n) if Arc::ptr_eq(n, &node));
+        if node.lock.read(Holder::Handle, TRY).is_ok() {
+            let now = tree.load();
+            if Arc::ptr_eq(&now, &found_in) || linked(&now) || !p.recheck {
+                return Ok(node);
+            }
+        } else {
+            // Busy: wait without the snapshot, then look the path up again.
+            drop(found_in);
+            assert!(node.lock.read(Holder::Handle, FOREVER).is_ok());
+            if linked(&tree.load()) || !p.recheck {
+                return Ok(node);
+            }
         }
         // Removed, renamed or replaced before we got the lock.
         node.lock.unlock_read(Holder::Handle);

@@ -84,33 +84,28 @@ impl MemoryFileSystem {
     /// Creates or replaces a file with `data`, atomically: on any error the
     /// old content (or absence) stays.
     pub fn write(&self, path: &str, data: impl AsRef<[u8]>) -> Result<()> {
-        let path = parse(path)?;
+        let mut norm = parse(path)?;
         let data = data.as_ref();
         let timeout = self.core().default_lock_timeout;
         loop {
-            match self.hold_at(&path, timeout, |f| f.write(Holder::Transient, timeout)) {
-                Ok(hold) => {
-                    // The quota for the difference is reserved before the
-                    // copy is made, once.
-                    hold.replace_with_copy(data, &self.core().ledger)
-                        .map_err(|e| Error::from_storage(path.as_str(), e))?;
-                    hold.record_write();
-                    return Ok(());
-                }
-                Err(Error::NotFound { .. }) => {
-                    let charge = self.reserve_for(data.len() as u64)?;
-                    let storage =
-                        self.new_storage(&path, |config| FileStorage::from_slice(config, data))?;
-                    let file = File::new(storage, !data.is_empty());
-                    let request =
-                        Request::create_file(path.clone(), file, charge, OnExists::Report);
-                    match self.run(request)? {
-                        Created::Linked => return Ok(()),
-                        // Someone created it meanwhile: replace theirs.
-                        Created::Exists => continue,
-                    }
-                }
-                Err(e) => return Err(e),
+            let found = self.hold_at(&norm, timeout, |f, t| f.write(Holder::Transient, t))?;
+            if let Some(hold) = found {
+                // The quota for the difference is reserved before the copy
+                // is made, once.
+                hold.replace_with_copy(data, &self.core().ledger)
+                    .map_err(|e| Error::from_storage(norm.as_str(), e))?;
+                hold.record_write();
+                return Ok(());
+            }
+            let (charge, storage) = self.storage_for_new(&norm, data.len() as u64, |config| {
+                FileStorage::from_slice(config, data)
+            })?;
+            let file = File::new(storage, !data.is_empty());
+            match self.run(Request::create_file(norm, file, charge, OnExists::Report))? {
+                Created::Linked => return Ok(()),
+                // Someone created it meanwhile: replace theirs. The path
+                // went into the request, so it is parsed again (rarely).
+                Created::Exists => norm = parse(path)?,
             }
         }
     }

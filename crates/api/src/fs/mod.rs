@@ -21,7 +21,7 @@ mod tests;
 
 use std::time::Duration;
 
-use dmemfs_core_tree::{NodeRef, NormPath, Tree};
+use dmemfs_core_tree::{NodeRef, NormPath, Tree, TreeError};
 use dmemfs_quota::QuotaReservation;
 use dmemfs_storage_backends::{
     File, FileHold, FileStorage, Holder, LockTimedOut, StorageConfig, StorageError,
@@ -103,47 +103,77 @@ impl MemoryFileSystem {
     }
 
     /// The file at `path` with the hold `take` takes on it (waiting up to
-    /// `timeout`), for a handle (whose path must stay right) or a replacing
-    /// write (which must change the file at the path): looked up again if,
-    /// by the time the hold was taken, the file had been removed, replaced
-    /// or renamed. The one place a file is looked up, locked and re-checked
-    /// for a hold that outlives the lookup.
+    /// the timeout `take` is given), for a handle (whose path must stay
+    /// right) or a replacing write (which must change the file at the
+    /// path): looked up again if, by the time the hold was taken, the file
+    /// had been removed, replaced or renamed. `None` when nothing is at
+    /// `path` (or a parent is a file), without building an error: the
+    /// callers that create the file then expect exactly that, and the others
+    /// ask [`MemoryFileSystem::not_there`] for the error. The one place a
+    /// file is looked up, locked and re-checked for a hold that outlives the
+    /// lookup.
     ///
-    /// Why the re-check is right, and why it mostly costs no second lookup:
-    /// the tree writer moves or unlinks a file only while holding its lock,
-    /// and gives the lock back only after publishing the change, each change
-    /// as a new snapshot `Arc` (it never stores an old one again). Whatever
-    /// the re-check finds stays true while the hold is kept, as the writer
-    /// cannot take the lock meanwhile. If the writer moved the file after
-    /// the lookup, it published that before this call took the lock, so the
-    /// load after taking it returns a newer snapshot; and the snapshot the
-    /// file was found in stays loaded meanwhile, so no newer one can have
-    /// its address. Hence a current snapshot at the same address is the
-    /// same snapshot, in which `path` names the file: only a different one
-    /// needs the path looked up again.
+    /// Why the re-check is right: the tree writer moves or unlinks a file
+    /// only while holding its lock, and gives the lock back only after
+    /// publishing the change, each change as a new snapshot `Arc` (it never
+    /// stores an old one again). Whatever the re-check finds stays true
+    /// while the hold is kept, as the writer cannot take the lock meanwhile;
+    /// the hold keeps the file's `Arc` alive, so no other file can have its
+    /// address.
+    ///
+    /// Why it mostly costs no second lookup: the hold is first tried at
+    /// once (timeout zero) while the snapshot the file was found in stays
+    /// loaded. If the writer moved the file after the lookup, it published
+    /// that before this call took the lock, so the load after taking it
+    /// returns a newer snapshot; and the loaded snapshot keeps its address
+    /// from being reused. Hence a current snapshot at the same address is
+    /// the same snapshot, in which `path` names the file. If the lock is
+    /// busy, the snapshot is let go before waiting (so a long wait keeps no
+    /// replaced tree nodes allocated), and once the hold is taken the path
+    /// is looked up again in the current snapshot.
     fn hold_at<H: FileHold>(
         &self,
         path: &NormPath,
         timeout: Option<Duration>,
-        take: impl Fn(&FileRef) -> std::result::Result<H, LockTimedOut>,
-    ) -> Result<H> {
+        take: impl Fn(&FileRef, Option<Duration>) -> std::result::Result<H, LockTimedOut>,
+    ) -> Result<Option<H>> {
         loop {
             let found_in = self.snapshot();
-            let file = file_at(&found_in, path)?;
-            let hold = take(file).map_err(|LockTimedOut| would_block(path.as_str(), timeout))?;
-            if self.still_at(path, &found_in, hold.file()) {
-                return Ok(hold);
+            let Some(file) = file_in(&found_in, path)? else {
+                return Ok(None);
+            };
+            if let Ok(hold) = take(file, Some(Duration::ZERO)) {
+                let now = self.snapshot();
+                if std::ptr::eq::<Tree<FileRef>>(&**now, &**found_in)
+                    || links(&now, path, hold.file())
+                {
+                    return Ok(Some(hold));
+                }
+                continue;
+            }
+            let file = Arc::clone(file);
+            drop(found_in);
+            let hold =
+                take(&file, timeout).map_err(|LockTimedOut| would_block(path.as_str(), timeout))?;
+            if links(&self.snapshot(), path, hold.file()) {
+                return Ok(Some(hold));
             }
         }
     }
 
-    /// Whether `file`, found at `path` in the snapshot `found_in` (which the
-    /// caller still holds) and since locked, is the file at `path` now;
-    /// see [`MemoryFileSystem::hold_at`].
-    fn still_at(&self, path: &NormPath, found_in: &Tree<FileRef>, file: &FileRef) -> bool {
-        let now = self.snapshot();
-        std::ptr::eq::<Tree<FileRef>>(&**now, found_in)
-            || matches!(now.lookup(path), Ok(NodeRef::File(f)) if Arc::ptr_eq(f, file))
+    /// The error for `path` found empty by [`MemoryFileSystem::hold_at`]
+    /// (for a caller that does not create it): what a lookup says
+    /// (`NotFound`, or `NotADirectory` naming the file the walk passed
+    /// through). Something created there since was still absent when looked
+    /// for, so that is `NotFound` too.
+    #[cold]
+    fn not_there(&self, path: &NormPath) -> Error {
+        match self.snapshot().lookup(path) {
+            Err(e) => e.into(),
+            Ok(_) => Error::NotFound {
+                path: path.to_string(),
+            },
+        }
     }
 
     /// Runs `read` on the file at the user's `path` under a transient shared
@@ -190,18 +220,46 @@ impl MemoryFileSystem {
     ) -> Result<FileStorage> {
         make(self.core().storage).map_err(|e| Error::from_storage(path.as_str(), e))
     }
+
+    /// The quota and storage of a file of `len` bytes to be created at
+    /// `path`, which [`MemoryFileSystem::hold_at`] found empty; for the
+    /// creating write and open. That lookup did not tell a missing path
+    /// from one below a file, so when the quota or the allocation refuses,
+    /// a parent that is a file is reported instead, as it was found before
+    /// anything was reserved (otherwise the writer reports it).
+    fn storage_for_new(
+        &self,
+        path: &NormPath,
+        len: u64,
+        make: impl FnOnce(StorageConfig) -> std::result::Result<FileStorage, StorageError>,
+    ) -> Result<(QuotaReservation, FileStorage)> {
+        let made = self
+            .reserve_for(len)
+            .and_then(|charge| Ok((charge, self.new_storage(path, make)?)));
+        made.map_err(|refused| match self.snapshot().lookup(path) {
+            Err(e @ TreeError::NotADirectory { .. }) => e.into(),
+            _ => refused,
+        })
+    }
 }
 
 fn parse(path: &str) -> Result<NormPath> {
     Ok(NormPath::parse(path)?)
 }
 
-/// The file at `path` in `tree`: `IsADirectory` for a directory.
-fn file_at<'t>(tree: &'t Tree<FileRef>, path: &NormPath) -> Result<&'t FileRef> {
-    match tree.lookup(path)? {
-        NodeRef::File(f) => Ok(f),
-        NodeRef::Dir { .. } => Err(is_a_directory(path.as_str())),
+/// The file at `path` in `tree`, if any: `IsADirectory` for a directory.
+/// Nothing there (or a parent that is a file) builds no error.
+fn file_in<'t>(tree: &'t Tree<FileRef>, path: &NormPath) -> Result<Option<&'t FileRef>> {
+    match tree.get(path) {
+        Some(NodeRef::File(f)) => Ok(Some(f)),
+        Some(NodeRef::Dir { .. }) => Err(is_a_directory(path.as_str())),
+        None => Ok(None),
     }
+}
+
+/// Whether `tree` maps `path` to `file` itself.
+fn links(tree: &Tree<FileRef>, path: &NormPath, file: &FileRef) -> bool {
+    matches!(tree.get(path), Some(NodeRef::File(f)) if Arc::ptr_eq(f, file))
 }
 
 /// The user's `path` normalized, for an error that names it; a path that

@@ -5,7 +5,7 @@
 use dmemfs_core_tree::NormPath;
 use dmemfs_storage_backends::{File, FileHold, FileStorage, FileWriteHold, Holder};
 
-use super::{file_at, parse, MemoryFileSystem};
+use super::{file_in, parse, MemoryFileSystem};
 use crate::engine::{Created, OnExists, Request};
 use crate::handle::Hold;
 use crate::sync::Arc;
@@ -39,35 +39,31 @@ impl MemoryFileSystem {
         if mode == OpenMode::CreateNew {
             // Never opens an existing file, so it takes no lock: the writer
             // refuses the creation if a file appears meanwhile.
-            return match file_at(&self.snapshot(), &path) {
-                Ok(_) => Err(already_exists(&path)),
-                Err(Error::NotFound { .. }) => {
-                    match self.create_for_open(&path, mode, opts.preallocate)? {
-                        Some(hold) => Ok(self.write_handle(hold, path, mode)),
-                        None => Err(already_exists(&path)),
-                    }
-                }
-                Err(e) => Err(e),
+            if file_in(&self.snapshot(), &path)?.is_some() {
+                return Err(already_exists(&path));
+            }
+            return match self.create_for_open(&path, mode, opts.preallocate)? {
+                Some(hold) => Ok(self.write_handle(hold, path, mode)),
+                None => Err(already_exists(&path)),
             };
         }
         loop {
             let hold = if mode.is_writable() {
-                self.hold_at(&path, timeout, |f| f.write(Holder::Handle, timeout))
+                self.hold_at(&path, timeout, |f, t| f.write(Holder::Handle, t))?
                     .map(|hold| Hold::Write(hold, Arc::clone(self.core())))
             } else {
-                self.hold_at(&path, timeout, |f| f.read(Holder::Handle, timeout))
+                self.hold_at(&path, timeout, |f, t| f.read(Holder::Handle, t))?
                     .map(Hold::Read)
             };
-            let hold = match hold {
-                Ok(hold) => hold,
-                Err(Error::NotFound { .. }) if mode.creates() => {
-                    match self.create_for_open(&path, mode, opts.preallocate)? {
-                        Some(hold) => return Ok(self.write_handle(hold, path, mode)),
-                        // Someone created it meanwhile: open theirs.
-                        None => continue,
-                    }
+            let Some(hold) = hold else {
+                if !mode.creates() {
+                    return Err(self.not_there(&path));
                 }
-                Err(e) => return Err(e),
+                match self.create_for_open(&path, mode, opts.preallocate)? {
+                    Some(hold) => return Ok(self.write_handle(hold, path, mode)),
+                    // Someone created it meanwhile: open theirs.
+                    None => continue,
+                }
             };
             let handle = FileHandle::new(hold, path.into_string(), mode);
             return self.prepare_existing(handle, mode, opts.preallocate);
@@ -109,11 +105,11 @@ impl MemoryFileSystem {
     ) -> Result<Option<FileWriteHold>> {
         // Quota first: a preallocation the quota cannot hold is refused
         // before its zeros are allocated.
-        let charge = self.reserve_for(preallocate)?;
-        let storage = self.new_storage(path, |config| match preallocate {
-            0 => Ok(FileStorage::new(config)),
-            len => FileStorage::zeroed(config, len),
-        })?;
+        let (charge, storage) =
+            self.storage_for_new(path, preallocate, |config| match preallocate {
+                0 => Ok(FileStorage::new(config)),
+                len => FileStorage::zeroed(config, len),
+            })?;
         let hold = File::new_for_handle(storage, preallocate > 0);
         let on_exists = if mode == OpenMode::CreateNew {
             OnExists::Fail
