@@ -1,5 +1,6 @@
 //! What every model shares.
 
+use std::ops::Deref;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -100,5 +101,30 @@ impl<S: Default> CondvarLock<S> {
 impl<S> CondvarLock<S> {
     pub fn lock(&self) -> MutexGuard<'_, S> {
         self.state.lock().expect("not poisoned")
+    }
+}
+
+/// A hand-written copy of a lock's protocol over [`CondvarLock`], broken
+/// where `defect` says: each model names its state and its defects, and
+/// writes the copy's methods on `BrokenLock<State, Defect>`.
+pub struct BrokenLock<S, D> {
+    base: CondvarLock<S>,
+    pub defect: D,
+}
+
+impl<S: Default, D> BrokenLock<S, D> {
+    pub fn new(defect: D) -> Self {
+        BrokenLock {
+            base: CondvarLock::new(),
+            defect,
+        }
+    }
+}
+
+impl<S, D> Deref for BrokenLock<S, D> {
+    type Target = CondvarLock<S>;
+
+    fn deref(&self) -> &CondvarLock<S> {
+        &self.base
     }
 }

@@ -28,7 +28,6 @@
 //! deadlock it unwinds the blocked threads outside the execution, where
 //! dropping a loom `Arc` aborts the process instead of failing the test.
 
-use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -384,27 +383,9 @@ struct State {
 }
 
 /// `FileLock`'s rules on a mutex alone, except where `defect` says.
-struct BrokenLock {
-    base: CondvarLock<State>,
-    defect: Defect,
-}
-
-impl Deref for BrokenLock {
-    type Target = CondvarLock<State>;
-
-    fn deref(&self) -> &CondvarLock<State> {
-        &self.base
-    }
-}
+type BrokenLock = crate::common::BrokenLock<State, Defect>;
 
 impl BrokenLock {
-    fn new(defect: Defect) -> Self {
-        BrokenLock {
-            base: CondvarLock::new(),
-            defect,
-        }
-    }
-
     /// `Deadline::wait`: `None` is the guard back, or the deadline passed.
     fn wait<'a>(
         &self,

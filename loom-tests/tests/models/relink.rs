@@ -17,7 +17,6 @@
 //! fail. The end-to-end version (a real filesystem's read racing a rename)
 //! is in `open_remove.rs`.
 
-use std::ops::Deref;
 use std::sync::Arc;
 
 use dmemfs_storage_backends::loom_exports::FileLock;
@@ -25,7 +24,7 @@ use dmemfs_storage_backends::{Holder, Holds};
 use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::thread;
 
-use crate::common::{check, spin_until, CondvarLock, Guarded, FOREVER};
+use crate::common::{check, spin_until, Guarded, FOREVER};
 
 /// What the models need of a lock that knows its holders. `true` means
 /// acquired (for `relink`: not refused as busy).
@@ -227,27 +226,9 @@ fn exclusive(holder: Holder) -> u8 {
 
 /// `FileLock`'s waits without timeouts, line for line, except where
 /// `defect` says.
-struct BrokenLock {
-    base: CondvarLock<State>,
-    defect: Defect,
-}
-
-impl Deref for BrokenLock {
-    type Target = CondvarLock<State>;
-
-    fn deref(&self) -> &CondvarLock<State> {
-        &self.base
-    }
-}
+type BrokenLock = crate::common::BrokenLock<State, Defect>;
 
 impl BrokenLock {
-    fn new(defect: Defect) -> Self {
-        BrokenLock {
-            base: CondvarLock::new(),
-            defect,
-        }
-    }
-
     fn wake_after_release(&self, s: &State) {
         if s.relinker_waiting {
             if self.defect == Defect::ReleaseWakesOne {
