@@ -99,11 +99,7 @@ fn from_bytes_is_uncharged_until_charge_to() {
 
 #[test]
 fn replace_swaps_content_and_charges_the_difference() {
-    for kind in [
-        StorageKind::Auto,
-        StorageKind::Sequential,
-        StorageKind::RandomAccess,
-    ] {
+    for kind in ALL_KINDS {
         let ledger = QuotaLedger::new(10_000);
         let s = FileStorage::new(cfg(kind));
         s.write_at(0, b"one", &ledger).expect("append");
@@ -121,11 +117,7 @@ fn replace_swaps_content_and_charges_the_difference() {
 
 #[test]
 fn drop_content_empties_a_discharged_file_and_keeps_its_kind() {
-    for kind in [
-        StorageKind::Auto,
-        StorageKind::Sequential,
-        StorageKind::RandomAccess,
-    ] {
+    for kind in ALL_KINDS {
         let ledger = QuotaLedger::new(u64::MAX);
         let s = FileStorage::new(cfg(kind));
         s.write_at(0, b"hello", &ledger).expect("room");

@@ -7,6 +7,13 @@ use crate::StorageKind;
 
 const OVERHEAD: u64 = 128;
 
+/// Every storage kind a file may be configured with.
+const ALL_KINDS: [StorageKind; 3] = [
+    StorageKind::Auto,
+    StorageKind::Sequential,
+    StorageKind::RandomAccess,
+];
+
 impl FileStorage {
     /// The whole content, for tests of small files.
     fn to_bytes(&self) -> Bytes {

@@ -16,11 +16,7 @@ fn storage_is_send_sync_and_debug() {
 #[test]
 fn appends_round_trip_across_chunks() {
     let ledger = QuotaLedger::new(u64::MAX);
-    for kind in [
-        StorageKind::Auto,
-        StorageKind::Sequential,
-        StorageKind::RandomAccess,
-    ] {
+    for kind in ALL_KINDS {
         let s = FileStorage::new(cfg(kind));
         let mut written = 0;
         for size in [3u64, 1, 7, 2, 5] {
@@ -131,11 +127,7 @@ fn read_bytes_is_zero_copy_inside_a_chunk_and_copies_across() {
 #[test]
 fn empty_writes_change_nothing_at_any_offset() {
     let ledger = QuotaLedger::new(0);
-    for kind in [
-        StorageKind::Auto,
-        StorageKind::Sequential,
-        StorageKind::RandomAccess,
-    ] {
+    for kind in ALL_KINDS {
         let s = FileStorage::new(cfg(kind));
         assert_eq!(s.write_at(1000, b"", &ledger), Ok(0));
         assert_eq!(s.write_bytes_at(u64::MAX, Bytes::new(), &ledger), Ok(0));

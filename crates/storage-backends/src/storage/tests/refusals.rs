@@ -146,11 +146,7 @@ fn promotion_over_the_hard_limit_is_refused() {
 #[test]
 fn impossible_sizes_fail_without_aborting() {
     let ledger = QuotaLedger::new(u64::MAX);
-    for kind in [
-        StorageKind::Auto,
-        StorageKind::Sequential,
-        StorageKind::RandomAccess,
-    ] {
+    for kind in ALL_KINDS {
         let s = FileStorage::new(cfg(kind));
         s.write_at(0, b"abc", &ledger).expect("room");
         let used = ledger.used();
