@@ -3,7 +3,8 @@
 //! parsed from the user's string as opening a file does, and resolved from
 //! the string without parsing, `Tree::lookup_str`), and inserting
 //! and removing a file in that directory with a snapshot published after
-//! each edit. The workloads are in `tree_workloads.rs`; instruction and
+//! each edit, and creating 10,000 files in one directory, publishing a
+//! snapshot after each create. The workloads are in `tree_workloads.rs`; instruction and
 //! allocation counts of the same workloads come from
 //! `examples/tree_profile.rs`.
 //!
@@ -12,14 +13,15 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use dmemfs_core_tree::Tree;
 
 #[path = "tree_workloads.rs"]
 mod tree_workloads;
 
 use tree_workloads::{
-    chain, insert_remove_published, lookup_file, lookup_str_file, parse_and_lookup_file, parsed,
-    wide, DentryCache,
+    chain, create_published, insert_remove_published, lookup_file, lookup_str_file,
+    parse_and_lookup_file, parsed, wide, wide_paths, DentryCache,
 };
 
 fn lookup_at_depth(c: &mut Criterion) {
@@ -93,5 +95,35 @@ fn small_directory(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, lookup_at_depth, wide_directory, small_directory);
+fn create_wide_directory(c: &mut Criterion) {
+    let paths = wide_paths();
+    let payload = Arc::new(0);
+    let fresh = || {
+        let mut tree = Tree::new();
+        tree.create_dir(&parsed("/wide"))
+            .expect("a fresh directory");
+        let published = Arc::new(tree.clone());
+        (tree, published)
+    };
+    c.bench_function("wide_10000/create_published", |b| {
+        b.iter_batched(
+            fresh,
+            |(mut tree, mut published)| {
+                for path in &paths {
+                    create_published(&mut tree, &mut published, path, &payload);
+                }
+                (tree, published)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+}
+
+criterion_group!(
+    benches,
+    lookup_at_depth,
+    wide_directory,
+    small_directory,
+    create_wide_directory
+);
 criterion_main!(benches);

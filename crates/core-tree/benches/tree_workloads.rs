@@ -100,6 +100,26 @@ pub fn insert_remove_published(
     *published = Arc::new(tree.clone());
 }
 
+/// The paths of [`WIDE`] files to create in `/wide`, in creation order.
+pub fn wide_paths() -> Vec<NormPath> {
+    (0..WIDE)
+        .map(|i| parsed(&format!("/wide/f{i:06}.bin")))
+        .collect()
+}
+
+/// The engine's writer creating `path` and publishing a snapshot, whose
+/// predecessor it drops: what each create of a file costs the tree.
+pub fn create_published(
+    tree: &mut Tree<Payload>,
+    published: &mut Arc<Tree<Payload>>,
+    path: &NormPath,
+    payload: &Payload,
+) {
+    tree.insert_file(path, Arc::clone(payload))
+        .expect("a free name");
+    *published = Arc::new(tree.clone());
+}
+
 /// The alternative to per-directory maps that issue 13 asks to measure: a
 /// concurrent map from (directory, name) to entry beside the snapshot, like
 /// Linux's dentry cache, filled here from a tree. Resolving walks the

@@ -10,7 +10,9 @@
 //! the file at that depth), `depth_50_from_str` (parse the user's string,
 //! then resolve), `wide_lookup`, `wide_lookup_from_str` and
 //! `wide_lookup_str` (a random one of 10,000 files in one directory), `wide_insert_remove` (insert then remove
-//! a file in that directory, publishing a snapshot after each edit). The
+//! a file in that directory, publishing a snapshot after each edit), `wide_create`
+//! (create the next of up to 10,000 files in a directory, publishing a
+//! snapshot after each create, as the engine does). The
 //! tree is built before the operations start, so the difference between two
 //! runs with different operation counts is the cost of the operations alone.
 
@@ -18,12 +20,14 @@ use std::error::Error;
 use std::hint::black_box;
 use std::sync::Arc;
 
+use dmemfs_core_tree::Tree;
+
 #[path = "../benches/tree_workloads.rs"]
 mod tree_workloads;
 
 use tree_workloads::{
-    chain, insert_remove_published, lookup_file, lookup_str_file, parse_and_lookup_file, parsed,
-    wide, DentryCache,
+    chain, create_published, insert_remove_published, lookup_file, lookup_str_file,
+    parse_and_lookup_file, parsed, wide, wide_paths, DentryCache,
 };
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -103,6 +107,17 @@ fn main() -> Result<(), Box<dyn Error>> {
             let extra = parsed("/wide/extra.bin");
             let payload = Arc::new(0);
             Box::new(move |_| insert_remove_published(&mut tree, &mut published, &extra, &payload))
+        }
+        "wide_create" => {
+            let mut tree = Tree::new();
+            tree.create_dir(&parsed("/wide"))?;
+            let mut published = Arc::new(tree.clone());
+            let paths = wide_paths();
+            if operations > paths.len() {
+                return Err(format!("wide_create makes at most {} files", paths.len()).into());
+            }
+            let payload = Arc::new(0);
+            Box::new(move |i| create_published(&mut tree, &mut published, &paths[i], &payload))
         }
         other => return Err(format!("unknown workload {other:?}").into()),
     };
