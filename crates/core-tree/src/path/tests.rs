@@ -22,6 +22,33 @@ fn fast_path_agrees_with_the_full_parse() {
     }
 }
 
+/// The same over long inputs: every string of up to 4 bytes at each offset
+/// of 0 to 40 bytes into a normal path, so each byte, and each pair of a
+/// byte and the next, lands in every lane of the fast path's vectorized
+/// passes and in their scalar tails.
+#[test]
+fn fast_path_agrees_with_the_full_parse_in_long_paths() {
+    let alphabet = ['/', '.', 'a', '\\', '\0'];
+    let mut pieces = vec![String::new()];
+    for _ in 0..4 {
+        let longer: Vec<String> = pieces
+            .iter()
+            .filter(|s| s.len() == pieces.last().map_or(0, String::len))
+            .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+            .collect();
+        pieces.extend(longer);
+    }
+    for offset in 0..=40 {
+        let head = format!("/{}", "b".repeat(offset));
+        for piece in &pieces {
+            for input in [format!("{head}{piece}"), format!("{head}{piece}/c/dd")] {
+                let unchanged = NormPath::parse_slow(&input).is_ok_and(|p| p.as_str() == input);
+                assert_eq!(is_normal(&input), unchanged, "input {input:?}");
+            }
+        }
+    }
+}
+
 fn norm(input: &str) -> String {
     NormPath::parse(input).expect("valid path").0
 }

@@ -145,6 +145,25 @@ impl<T: Clone> DirTable<T> {
     /// The value at `id`, if any.
     #[inline]
     pub(crate) fn get(&self, id: u64) -> Option<&T> {
+        match &self.leaf_of(id)?[leaf_index(id)] {
+            Slot::Full(value) => Some(value),
+            Slot::Free { .. } => None,
+        }
+    }
+
+    /// A reader of many ids in a row, starting at the leaf of `id`; `None`
+    /// if `id` has no slot.
+    #[inline]
+    pub(crate) fn reader(&self, id: u64) -> Option<Reader<'_, T>> {
+        Some(Reader {
+            table: self,
+            leaf: self.leaf_of(id)?,
+        })
+    }
+
+    /// The leaf holding `id`'s slot, if `id` has one.
+    #[inline]
+    fn leaf_of(&self, id: u64) -> Option<&[Slot<T>; LEAF_WIDTH]> {
         if id >= self.next_fresh {
             return None;
         }
@@ -155,10 +174,7 @@ impl<T: Clone> DirTable<T> {
             shift = shift.wrapping_sub(BITS);
         }
         match link {
-            Link::Leaf(slots) => match &slots[leaf_index(id)] {
-                Slot::Full(value) => Some(value),
-                Slot::Free { .. } => None,
-            },
+            Link::Leaf(slots) => Some(slots),
             Link::Inner(_) => None,
         }
     }
@@ -261,6 +277,50 @@ impl<T: Clone> DirTable<T> {
     }
 }
 
+/// Reads a table id after id, remembering the leaf of the last id read:
+/// the directories along one path were mostly made one after another (a
+/// `create_dir_all`, or a tree built top down), so their ids are mostly
+/// neighbours in one leaf, and reading each then costs one comparison and
+/// one slot instead of a walk down the trie (a walk costs about 20
+/// instructions and one more dependent load per level).
+///
+/// The reader does not store the last id: its caller holds it anyway (the
+/// directory it is in) and passes it back, which keeps one register fewer
+/// live in the resolution loop (measured: about 3 instructions per
+/// component).
+///
+/// Invariant: `leaf` is the leaf of `table` holding the slot of the id the
+/// reader started at or last read a value at, hence of every id sharing
+/// that id's bits above `LEAF_BITS`. Every such id either was handed out
+/// (below `next_fresh`) or sits in a slot never filled, which is free: so a
+/// read through `leaf` needs no check against `next_fresh`.
+///
+/// Who may call: the tree module, to resolve a path in one snapshot.
+pub(crate) struct Reader<'a, T> {
+    table: &'a DirTable<T>,
+    leaf: &'a [Slot<T>; LEAF_WIDTH],
+}
+
+impl<'a, T: Clone> Reader<'a, T> {
+    /// The value at `id`, if any, where `last` is the id this reader
+    /// started at or last read a value at (so `leaf` holds `last`'s slot).
+    #[inline]
+    pub(crate) fn get_after(&mut self, last: u64, id: u64) -> Option<&'a T> {
+        let leaf = if (last ^ id) >> LEAF_BITS == 0 {
+            self.leaf
+        } else {
+            self.table.leaf_of(id)?
+        };
+        match &leaf[leaf_index(id)] {
+            Slot::Full(value) => {
+                self.leaf = leaf;
+                Some(value)
+            }
+            Slot::Free { .. } => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::DirTable;
@@ -302,6 +362,32 @@ mod tests {
         assert_eq!(snapshot.get(43), Some(&43));
         assert_eq!(table.get(43), Some(&99_999));
         assert_eq!(snapshot.len(), 100);
+    }
+
+    /// A reader walking ids in any order, across leaves, through free
+    /// slots and past the last id handed out, reads what `get` reads.
+    #[test]
+    fn a_reader_reads_what_get_reads() {
+        let mut table = DirTable::new();
+        for i in 0..600u64 {
+            table.insert(i);
+        }
+        for id in [3, 16, 17, 300, 599] {
+            table.remove(id);
+        }
+        let walk = [
+            0, 1, 3, 2, 15, 16, 17, 18, 40, 7, 299, 300, 301, 598, 599, 600, 607, 5_000,
+        ];
+        let mut reader = table.reader(0).expect("id 0 has a slot");
+        let mut last = 0;
+        for id in walk {
+            let read = reader.get_after(last, id);
+            assert_eq!(read, table.get(id), "id {id} after {last}");
+            if read.is_some() {
+                last = id;
+            }
+        }
+        assert!(table.reader(600).is_none(), "never handed out");
     }
 
     #[test]

@@ -238,11 +238,22 @@ impl<F: Clone> Tree<F> {
     fn probe(&self, path: &str) -> Probe<'_, F> {
         let bytes = path.as_bytes();
         let mut id = self.root;
-        // What follows the `/` after the deepest directory found so far;
-        // empty for the root.
-        let mut rest = bytes.get(1..).unwrap_or_default();
-        while !rest.is_empty() {
-            match self.node(id).children.get_component(rest) {
+        // One reader for the whole path: it keeps the directory table's
+        // leaf of the last directory, where the next one mostly is.
+        let Some(mut dirs) = self.dirs.reader(id.0) else {
+            missing_dir(id)
+        };
+        let Some(mut node) = dirs.get_after(id.0, id.0) else {
+            missing_dir(id)
+        };
+        // What follows the `/` after `node`, the deepest directory found so
+        // far; empty for the root.
+        let mut rest = match bytes.get(1..) {
+            Some(rest) if !rest.is_empty() => rest,
+            _ => return Probe::Found(NodeRef::Dir { id, node }),
+        };
+        loop {
+            match node.children.get_component(rest) {
                 None => {
                     return Probe::Missing {
                         deepest: id,
@@ -259,15 +270,21 @@ impl<F: Clone> Tree<F> {
                     };
                 }
                 Some((len, Entry::Dir(child))) => {
+                    node = match dirs.get_after(id.0, child.0) {
+                        Some(node) => node,
+                        None => missing_dir(*child),
+                    };
                     id = *child;
-                    rest = rest.get(len + 1..).unwrap_or_default();
+                    // The path goes on past the `/` after this component,
+                    // or ends here (a normal path never ends with `/`, but
+                    // a user's string resolved as written may).
+                    rest = match rest.get(len + 1..) {
+                        Some(next) if !next.is_empty() => next,
+                        _ => return Probe::Found(NodeRef::Dir { id, node }),
+                    };
                 }
             }
         }
-        Probe::Found(NodeRef::Dir {
-            id,
-            node: self.node(id),
-        })
     }
 
     /// [`lookup`](Self::lookup) of a string satisfying the [`NormPath`]
