@@ -10,14 +10,15 @@
 //! Waiting, on both sides, is chosen to waste neither a core nor a wake-up
 //! (see [`IdlePolicy`] and [`ActorEngine::call`]): the writer stays awake
 //! between batches only while requests have been coming close together, and
-//! parks at once otherwise; a caller stays awake only while the writer is
-//! awake (its send says so), and parks at once when its send had to wake the
-//! writer. Staying awake means yielding in a loop, not spinning: on a busy
-//! machine the caller and the writer often share one core, and a spin would
-//! hold the core the other side needs to answer, while a yield hands it over
-//! and returns at once when no one else wants it. Each side wakes the other
-//! only if that one sleeps, and a round trip allocates nothing (each thread
-//! reuses one reply slot). An idle filesystem burns no core.
+//! parks at once otherwise; a caller stays awake for its reply, up to
+//! [`CALLER_WAIT`] if its send found the writer awake (the send says so) and
+//! up to [`WOKEN_WRITER_WAIT`] if the send had to wake it, then parks.
+//! Staying awake means yielding in a loop, not spinning: on a busy machine
+//! the caller and the writer often share one core, and a spin would hold the
+//! core the other side needs to answer, while a yield hands it over and
+//! returns at once when no one else wants it. Each side wakes the other only
+//! if that one sleeps, and a round trip allocates nothing (each thread reuses
+//! one reply slot). An idle filesystem burns no core.
 //!
 //! A mutation that panics is caught inside the writer and answered with
 //! `Error::Internal`; the thread goes on. The thread ends when every sender
@@ -48,6 +49,14 @@ const MIN_AWAKE: Duration = Duration::from_micros(2);
 /// writer, if they share one) until this long has passed, then parked.
 const CALLER_WAIT: Wait = Wait {
     yield_for: Duration::from_micros(100),
+};
+/// How a caller waits for a writer its send woke: yielding its core through
+/// the writer's wake-up (a parked thread typically runs again within tens of
+/// microseconds), then parked. Parking at once would make the reply wake
+/// the caller too: two wake-ups per request instead of one, and with them
+/// the caller's own wake-up latency.
+const WOKEN_WRITER_WAIT: Wait = Wait {
+    yield_for: Duration::from_micros(50),
 };
 
 struct Request {
@@ -106,10 +115,10 @@ impl ActorEngine {
         let writer_was_asleep = requests
             .send(Request { mutation, reply })
             .map_err(|_| Error::EngineStopped)?;
-        // A writer we had to wake needs the scheduler before it can answer:
-        // sleep through that. An awake one answers within microseconds.
+        // An awake writer answers within microseconds; one we had to wake
+        // needs the scheduler first.
         let how = if writer_was_asleep {
-            Wait::PARK
+            WOKEN_WRITER_WAIT
         } else {
             CALLER_WAIT
         };

@@ -6,9 +6,10 @@
 //! [`ReplySlot::wait`]s. How it waits is the caller's choice ([`Wait`]): a
 //! reply from an awake writer comes within microseconds, while parking and
 //! being woken costs that much again on each side, so the caller yields in a
-//! loop for a while (handing its core to the writer if they share one); a
-//! reply from a writer that must first be woken takes a scheduler's
-//! wake-up, which is better slept through.
+//! loop for a while (handing its core to the writer if they share one),
+//! and so does the caller of a writer that must first be woken (for about
+//! the scheduler's wake-up of the writer: parking at once would make the
+//! reply wake the caller too).
 //!
 //! Invariant: in a round `state` goes from `EMPTY` (armed) possibly to
 //! `PARKED` (the waiter is parked or about to be; only the waiter moves it
@@ -50,7 +51,9 @@ pub(crate) struct Wait {
 }
 
 impl Wait {
-    /// Park at once.
+    /// Park at once: what the tests and the loom models (whose waits never
+    /// stay awake anyway) use; the actor's callers always stay awake first.
+    #[cfg(any(test, loom))]
     #[cfg_attr(loom, visibility::make(pub))]
     pub(crate) const PARK: Wait = Wait {
         yield_for: Duration::ZERO,
