@@ -7,9 +7,11 @@
 //! shorter than [`ADOPT_MIN`] are copied together into pieces of up to
 //! [`PIECE_MAX`] bytes, so a file of tiny appends does not become as many
 //! tiny pieces. Growth fills the last piece up to [`PIECE_MAX`] bytes (its
-//! capacity doubling on the way), then adds pieces, so no write needs a
-//! buffer of the whole file and the spare capacity of growth is at most
-//! that of the last piece: under [`PIECE_MAX`] bytes and under its length.
+//! capacity doubling on the way), then adds one piece for the rest (one
+//! allocation, so growth the allocator cannot hold is refused before any
+//! of it is touched). No write needs a buffer of the whole file, and the
+//! spare capacity of growth is that of the last piece: under
+//! [`PIECE_MAX`] bytes and under its length.
 //!
 //! Invariants: every piece is non-empty; `end` offsets strictly increase
 //! and the last one is the length (0 without pieces). Only the owner of a
@@ -29,7 +31,7 @@ pub(super) const ADOPT_MIN: usize = 16 * 1024;
 
 /// The size growth fills a piece to, and that runs of small chunks are
 /// copied into: large enough that a piece lookup is rare next to the bytes
-/// it copies, small enough that growth never asks for a big allocation.
+/// it copies, small enough that the spare room growth leaves stays small.
 pub(super) const PIECE_MAX: usize = 1024 * 1024;
 
 /// A piece's bytes: shared with a chunk list (or anyone) until a write
@@ -228,8 +230,8 @@ impl Pieces {
     }
 
     /// Fills the last piece up to [`PIECE_MAX`] (or its capacity, if
-    /// larger), then adds pieces of up to [`PIECE_MAX`]. On error part of
-    /// the growth may be there: [`Pieces::grow_zeroed`] cuts it off.
+    /// larger), then adds one piece for the rest. On error part of the
+    /// growth may be there: [`Pieces::grow_zeroed`] cuts it off.
     fn try_grow_zeroed(&mut self, new_len: u64) -> Result<(), StorageError> {
         let mut need = new_len.saturating_sub(self.len());
         if let Some(last) = self.list.last_mut() {
@@ -248,23 +250,17 @@ impl Pieces {
         if need == 0 {
             return Ok(());
         }
-        // One reservation for every new piece, so growth the allocator
-        // cannot hold fails here, before any of it is allocated.
-        let count = need.div_ceil(PIECE_MAX as u64);
+        // The rest in one allocation, so growth the allocator cannot hold
+        // is refused at once, before any of it is touched.
         let refused = StorageError::AllocationFailed { bytes: need };
-        let count = usize::try_from(count).map_err(|_| refused.clone())?;
-        self.list.try_reserve(count).map_err(|_| refused)?;
-        while need > 0 {
-            let n = need.min(PIECE_MAX as u64);
-            let mut buf = alloc::try_buffer(n, StorageError::AllocationFailed { bytes: n })?;
-            buf.resize(n as usize, 0);
-            let end = self.len() + n;
-            self.list.push(Piece {
-                end,
-                data: PieceData::Owned(buf),
-            });
-            need -= n;
-        }
+        self.list.try_reserve(1).map_err(|_| refused.clone())?;
+        let mut buf = alloc::try_buffer(need, refused)?;
+        // `try_buffer` succeeded, so `need` is a buffer length.
+        buf.resize(need as usize, 0);
+        self.list.push(Piece {
+            end: new_len,
+            data: PieceData::Owned(buf),
+        });
         Ok(())
     }
 
