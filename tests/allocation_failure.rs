@@ -152,11 +152,12 @@ fn writes_fail_cleanly_when_allocation_fails(ctx: Ctx) {
             assert_eq!(e.kind(), ErrorKind::OutOfMemory, "{kind:?}: {e}");
             drop(h);
             if kind != StorageKind::Sequential {
-                // A random write: promotion (Auto) or growth (RandomAccess)
-                // needs a buffer of the whole file.
+                // A random write past the end needs a buffer for the
+                // growth (after a promotion that shares the chunks, for
+                // Auto), not for the whole file.
                 let mut h = fs.open("/multi", OpenMode::ReadWrite).unwrap();
                 h.seek(SeekFrom::Start(SIZE as u64 + 10)).unwrap();
-                let e = h.write(b"x").expect_err("refused");
+                let e = h.write(&big).expect_err("refused");
                 assert_eq!(e.kind(), ErrorKind::OutOfMemory, "{kind:?}: {e}");
                 drop(h);
             }

@@ -56,9 +56,14 @@ pub(crate) fn zeroed(n: u64, too_large: StorageError) -> Result<Bytes, StorageEr
 
 /// A copy of `data` in a buffer of its own.
 pub(crate) fn copied(data: &[u8]) -> Result<Bytes, StorageError> {
+    copied_vec(data).map(Bytes::from)
+}
+
+/// A copy of `data` in a `Vec` of exactly its length.
+pub(crate) fn copied_vec(data: &[u8]) -> Result<Vec<u8>, StorageError> {
     let mut buf = exact(data.len())?;
     buf.extend_from_slice(data);
-    Ok(Bytes::from(buf))
+    Ok(buf)
 }
 
 /// `data` as a buffer of exactly its length: its own memory, without a
@@ -83,19 +88,27 @@ pub(crate) fn exact_buffer(data: Bytes) -> Result<Vec<u8>, StorageError> {
     Ok(copy)
 }
 
-/// Grows `buf` to `new_len` bytes, the new ones zero. Amortized growth is
-/// tried first; if the allocator refuses the doubled size, exactly what is
-/// needed is tried before giving up. On error `buf` is unchanged.
-pub(crate) fn grow_zeroed(buf: &mut Vec<u8>, new_len: usize) -> Result<(), StorageError> {
+/// Grows `buf` to `new_len` bytes, the new ones zero. Its capacity at
+/// least doubles, but not past `doubling_limit` (nor below `new_len`); if
+/// the allocator refuses that, exactly what is needed is tried before
+/// giving up. On error `buf` is unchanged.
+pub(crate) fn grow_zeroed(
+    buf: &mut Vec<u8>,
+    new_len: usize,
+    doubling_limit: usize,
+) -> Result<(), StorageError> {
     let additional = new_len.saturating_sub(buf.len());
     if additional == 0 {
         return Ok(());
     }
-    if buf.try_reserve(additional).is_err() {
-        buf.try_reserve_exact(additional)
-            .map_err(|_| StorageError::AllocationFailed {
-                bytes: additional as u64,
-            })?;
+    if new_len > buf.capacity() {
+        let amortized = new_len.max(buf.capacity().saturating_mul(2).min(doubling_limit));
+        if buf.try_reserve_exact(amortized - buf.len()).is_err() {
+            buf.try_reserve_exact(additional)
+                .map_err(|_| StorageError::AllocationFailed {
+                    bytes: additional as u64,
+                })?;
+        }
     }
     buf.resize(new_len, 0);
     Ok(())

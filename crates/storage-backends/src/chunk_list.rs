@@ -115,6 +115,15 @@ impl ChunkList {
             .filter_map(OnceLock::get)
     }
 
+    /// The bytes of each chunk, in file order.
+    pub(crate) fn chunk_bytes(&self) -> impl ExactSizeIterator<Item = &Bytes> {
+        static NONE: Bytes = Bytes::new();
+        let live = self.slab.slots.get(..self.count).unwrap_or_default();
+        // Every live slot is set (see the invariants); an unset one would
+        // read as an empty chunk.
+        live.iter().map(|s| s.get().map_or(&NONE, |c| &c.data))
+    }
+
     fn chunk(&self, i: usize) -> Option<&Chunk> {
         if i < self.count {
             self.slab.slots.get(i)?.get()

@@ -1,32 +1,50 @@
-//! Random-access storage: one contiguous buffer overwritten in place.
+//! Random-access storage: a file's bytes in pieces overwritten in place
+//! (the layout, and how a sequential file becomes one without a copy, is
+//! [`pieces`]'s).
 //!
-//! Invariants: `len` always equals the buffer's length once the write lock is
-//! released (it is stored while the lock is held), so a reader holding the
-//! read lock sees the two agree, and `len()` can be read without any lock.
-//! Only the holder of the file's write hold calls the `&self` mutators (one
-//! thread at a time); readers take the read side of the lock and never wait
-//! for anything but a write in progress.
+//! Invariants: `len` always equals the pieces' length once the write lock
+//! is released (it is stored while the lock is held), so a reader holding
+//! the read lock sees the two agree, and `len()` can be read without any
+//! lock. Only the holder of the file's write hold calls the `&self`
+//! mutators (one thread at a time); readers take the read side of the lock
+//! and never wait for anything but a write in progress.
+
+mod pieces;
 
 use bytes::Bytes;
 
+use self::pieces::Pieces;
 use crate::alloc;
 use crate::sync::{read, write, AtomicU64, Ordering, RwLock};
 use crate::StorageError;
 
-/// A file's bytes in one growable buffer.
+/// A file's bytes in pieces, behind one lock.
 #[derive(Debug)]
 pub(crate) struct RandomAccessBuffer {
-    data: RwLock<Vec<u8>>,
+    data: RwLock<Pieces>,
     len: AtomicU64,
 }
 
 impl RandomAccessBuffer {
     /// Takes `data` as the content.
     pub(crate) fn from_vec(data: Vec<u8>) -> Self {
-        let len = data.len() as u64;
+        Self::with_pieces(Pieces::from_vec(data))
+    }
+
+    /// The `len` bytes of `chunks` (in file order) as the content, sharing
+    /// the chunks' memory instead of copying it (see [`pieces`]). An
+    /// allocation refused is [`StorageError::AllocationFailed`].
+    pub(crate) fn adopting<'a>(
+        chunks: impl ExactSizeIterator<Item = &'a Bytes>,
+        len: u64,
+    ) -> Result<Self, StorageError> {
+        Pieces::adopting(chunks, len).map(Self::with_pieces)
+    }
+
+    fn with_pieces(pieces: Pieces) -> Self {
         Self {
-            data: RwLock::new(data),
-            len: AtomicU64::new(len),
+            len: AtomicU64::new(pieces.len()),
+            data: RwLock::new(pieces),
         }
     }
 
@@ -37,11 +55,17 @@ impl RandomAccessBuffer {
 
     /// Copies bytes from `offset` into `buf`; how many were copied.
     pub(crate) fn read_at(&self, offset: u64, buf: &mut [u8]) -> usize {
-        let data = read(&self.data);
-        let src = tail(&data, offset);
-        let n = src.len().min(buf.len());
-        buf[..n].copy_from_slice(&src[..n]);
-        n
+        let pieces = read(&self.data);
+        let mut done = 0;
+        for src in pieces.slices_from(offset) {
+            let n = src.len().min(buf.len() - done);
+            buf[done..done + n].copy_from_slice(&src[..n]);
+            done += n;
+            if done == buf.len() {
+                break;
+            }
+        }
+        done
     }
 
     /// Appends the bytes from `offset` to the end onto `out` and returns how
@@ -53,11 +77,13 @@ impl RandomAccessBuffer {
         offset: u64,
         out: &mut Vec<u8>,
     ) -> Result<usize, StorageError> {
-        let data = read(&self.data);
-        let src = tail(&data, offset);
-        alloc::reserve(out, src.len() as u64)?;
-        out.extend_from_slice(src);
-        Ok(src.len())
+        let pieces = read(&self.data);
+        let want = pieces.len().saturating_sub(offset);
+        alloc::reserve(out, want)?;
+        for src in pieces.slices_from(offset) {
+            out.extend_from_slice(src);
+        }
+        Ok(want as usize)
     }
 
     /// A copy of up to `max` bytes from `offset`, allocated by `try_reserve`:
@@ -79,12 +105,16 @@ impl RandomAccessBuffer {
     }
 
     fn copy_range(&self, offset: u64, max: usize) -> Result<Vec<u8>, StorageError> {
-        let data = read(&self.data);
-        let src = tail(&data, offset);
-        let src = &src[..src.len().min(max)];
-        let len = src.len() as u64;
+        let pieces = read(&self.data);
+        let len = pieces.len().saturating_sub(offset).min(max as u64);
         let mut out = alloc::try_buffer(len, StorageError::TooLarge { offset, len })?;
-        out.extend_from_slice(src);
+        for src in pieces.slices_from(offset) {
+            let n = src.len().min(out.capacity() - out.len());
+            out.extend_from_slice(&src[..n]);
+            if out.len() == out.capacity() {
+                break;
+            }
+        }
         Ok(out)
     }
 
@@ -97,75 +127,58 @@ impl RandomAccessBuffer {
         };
         let end = offset
             .checked_add(src.len() as u64)
-            .and_then(alloc::buffer_len)
+            .filter(|&end| alloc::buffer_len(end).is_some())
             .ok_or(too_large)?;
-        let start = end - src.len();
-        let mut data = write(&self.data);
-        if end > data.len() {
-            alloc::grow_zeroed(&mut data, end)?;
-        }
-        data[start..end].copy_from_slice(src);
-        self.len.store(data.len() as u64, Ordering::Release);
+        let mut pieces = write(&self.data);
+        pieces.write_at(offset, end, src)?;
+        self.len.store(pieces.len(), Ordering::Release);
         Ok(())
     }
 
-    /// Makes the content `size` bytes long: zero-extended or cut. A cut to a
-    /// quarter of the buffer's capacity or less moves the content to a
-    /// buffer of its own size, so the freed memory really goes back: the
-    /// capacity stays under four times the length, however many cuts follow
-    /// one another (unless the allocator refuses the smaller buffer), while
-    /// a file cut and regrown around one size is not copied each time. On
-    /// error nothing changes.
+    /// Makes the content `size` bytes long: zero-extended or cut (see
+    /// [`Pieces::fit_last`] for what a cut gives back). On error nothing
+    /// changes.
     pub(crate) fn resize(&self, size: u64) -> Result<(), StorageError> {
         let old = self.len();
-        let new_len = alloc::buffer_len(size).ok_or(StorageError::TooLarge {
-            offset: old.min(size),
-            len: size.abs_diff(old),
-        })?;
-        let mut data = write(&self.data);
-        if new_len > data.len() {
-            alloc::grow_zeroed(&mut data, new_len)?;
-        } else if new_len < data.len() {
-            let shrink = new_len <= data.capacity() / 4;
-            data.truncate(new_len);
-            if shrink {
-                // `shrink_to_fit` aborts if the allocator refuses; copying into
-                // a fresh buffer can fail softly, keeping the larger one.
-                if let Ok(mut fitted) = alloc::try_buffer(
-                    size,
-                    StorageError::TooLarge {
-                        offset: 0,
-                        len: size,
-                    },
-                ) {
-                    fitted.extend_from_slice(&data);
-                    *data = fitted;
-                }
-            }
+        if alloc::buffer_len(size).is_none() {
+            return Err(StorageError::TooLarge {
+                offset: old.min(size),
+                len: size.abs_diff(old),
+            });
         }
-        self.len.store(data.len() as u64, Ordering::Release);
+        let mut pieces = write(&self.data);
+        if size > pieces.len() {
+            pieces.grow_zeroed(size)?;
+        } else if size < pieces.len() {
+            pieces.cut(size);
+            pieces.fit_last();
+        }
+        self.len.store(pieces.len(), Ordering::Release);
         Ok(())
     }
 
-    /// The lock around the bytes, for tests that check a whole snapshot.
+    /// The length and a copy of the bytes, from one read lock, for tests
+    /// that check a whole snapshot.
     #[cfg(all(test, not(loom)))]
-    pub(crate) fn data_for_test(&self) -> &RwLock<Vec<u8>> {
-        &self.data
+    pub(crate) fn snapshot_for_test(&self) -> (u64, Vec<u8>) {
+        let pieces = read(&self.data);
+        (
+            self.len(),
+            pieces.slices_from(0).flatten().copied().collect(),
+        )
     }
 
-    /// Buffer capacity, for tests of the shrink rule.
+    /// The pieces, for tests of the layout.
+    #[cfg(all(test, not(loom)))]
+    fn pieces_for_test(&self) -> crate::sync::RwLockReadGuard<'_, Pieces> {
+        read(&self.data)
+    }
+
+    /// Memory the pieces keep, for tests of the shrink rule.
     #[cfg(all(test, not(loom)))]
     pub(crate) fn capacity(&self) -> usize {
         read(&self.data).capacity()
     }
-}
-
-/// The bytes of `data` from `offset` on; empty at or past the end.
-fn tail(data: &[u8], offset: u64) -> &[u8] {
-    usize::try_from(offset)
-        .ok()
-        .and_then(|o| data.get(o..))
-        .unwrap_or_default()
 }
 
 #[cfg(all(test, not(loom)))]

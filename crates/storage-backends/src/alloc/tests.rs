@@ -41,8 +41,8 @@ fn impossible_sizes_are_errors_not_aborts() {
         Err(StorageError::AllocationFailed { bytes: 1 << 62 })
     );
     let mut buf = vec![1u8; 3];
-    assert!(grow_zeroed(&mut buf, 1 << 62).is_err());
+    assert!(grow_zeroed(&mut buf, 1 << 62, usize::MAX).is_err());
     assert_eq!(buf, [1, 1, 1]);
-    grow_zeroed(&mut buf, 5).expect("small");
+    grow_zeroed(&mut buf, 5, usize::MAX).expect("small");
     assert_eq!(buf, [1, 1, 1, 0, 0]);
 }

@@ -118,8 +118,9 @@ impl FileStorage {
         Ok(())
     }
 
-    /// Moves the chunks into a random-access buffer with `data` written at
-    /// `offset` (`end` = `offset + data.len()`).
+    /// Makes the chunks a random-access buffer, sharing their memory (see
+    /// `RandomAccessBuffer::adopting`), with `data` written at `offset`
+    /// (`end` = `offset + data.len()`).
     fn promote(
         &self,
         list: &ChunkList,
@@ -133,26 +134,14 @@ impl FileStorage {
         if len > limit {
             return Err(StorageError::PromotionLimit { size: len, limit });
         }
-        let new_len = end.max(len);
-        let ext = new_len - len;
-        // The buffer is a second copy of the file until the last reader of
-        // the old chunks lets go, so it is paid for in full up front.
+        let ext = end.max(len) - len;
+        // The pieces a write touches are copied while the old chunks have
+        // readers, up to a second copy of the file, so that is paid for in
+        // full up front, as a promotion that copies the file would be.
         let mut reservation = ledger.reserve(len + ext)?;
-        let too_large = StorageError::TooLarge {
-            offset,
-            len: data.len() as u64,
-        };
-        let (Some(start), Some(size)) = (alloc::buffer_len(offset), alloc::buffer_len(new_len))
-        else {
-            return Err(too_large);
-        };
-        let mut buf = alloc::try_buffer(new_len, too_large)?;
-        list.copy_into(&mut buf);
-        buf.resize(size, 0);
-        buf[start..start + data.len()].copy_from_slice(data);
-        self.publish(Backend::RandomAccess(Arc::new(
-            RandomAccessBuffer::from_vec(buf),
-        )));
+        let buf = RandomAccessBuffer::adopting(list.chunk_bytes(), len)?;
+        buf.write_at(offset, data)?;
+        self.publish(Backend::RandomAccess(Arc::new(buf)));
         reservation.commit_part(ext);
         reservation.release_part(len);
         reservation.commit();
