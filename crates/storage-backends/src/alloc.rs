@@ -6,6 +6,8 @@
 //! memory runs out. Anyone in the crate may call these; none of
 //! them touches a ledger (callers reserve quota first).
 
+use std::mem;
+
 use bytes::Bytes;
 
 use crate::StorageError;
@@ -70,22 +72,31 @@ pub(crate) fn copied_vec(data: &[u8]) -> Result<Vec<u8>, StorageError> {
 /// copy, when nothing else holds it and it has no spare capacity; else a
 /// copy. So storing it never keeps memory beyond its length, nor a second
 /// copy of bytes its owner has handed over.
-pub(crate) fn exact_buffer(data: Bytes) -> Result<Vec<u8>, StorageError> {
-    let shared = match data.try_into_mut() {
+pub(crate) fn exact_buffer(mut data: Bytes) -> Result<Vec<u8>, StorageError> {
+    take_exact(&mut data)
+}
+
+/// [`exact_buffer`] of the bytes in `data`, leaving it empty on success;
+/// on error (the copy refused) `data` is as it was.
+pub(crate) fn take_exact(data: &mut Bytes) -> Result<Vec<u8>, StorageError> {
+    match mem::take(data).try_into_mut() {
         Ok(unique) => {
             let buf = Vec::from(unique);
             if buf.capacity() == buf.len() {
                 return Ok(buf);
             }
-            let mut copy = exact(buf.len())?;
-            copy.extend_from_slice(&buf);
-            return Ok(copy);
+            let copy = copied_vec(&buf);
+            if copy.is_err() {
+                *data = Bytes::from(buf);
+            }
+            copy
         }
-        Err(shared) => shared,
-    };
-    let mut copy = exact(shared.len())?;
-    copy.extend_from_slice(&shared);
-    Ok(copy)
+        Err(shared) => {
+            let copy = copied_vec(&shared);
+            *data = shared;
+            copy
+        }
+    }
 }
 
 /// Grows `buf` to `new_len` bytes, the new ones zero. Its capacity at

@@ -116,7 +116,7 @@ impl ChunkList {
     }
 
     /// The bytes of each chunk, in file order.
-    pub(crate) fn chunk_bytes(&self) -> impl ExactSizeIterator<Item = &Bytes> {
+    pub(crate) fn chunk_bytes(&self) -> impl ExactSizeIterator<Item = &Bytes> + Clone {
         static NONE: Bytes = Bytes::new();
         let live = self.slab.slots.get(..self.count).unwrap_or_default();
         // Every live slot is set (see the invariants); an unset one would

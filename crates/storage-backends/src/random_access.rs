@@ -31,14 +31,13 @@ impl RandomAccessBuffer {
         Self::with_pieces(Pieces::from_vec(data))
     }
 
-    /// The `len` bytes of `chunks` (in file order) as the content, sharing
-    /// the chunks' memory instead of copying it (see [`pieces`]). An
+    /// The bytes of `chunks` (in file order) as the content, sharing the
+    /// chunks' memory instead of copying it (see [`pieces`]). An
     /// allocation refused is [`StorageError::AllocationFailed`].
     pub(crate) fn adopting<'a>(
-        chunks: impl ExactSizeIterator<Item = &'a Bytes>,
-        len: u64,
+        chunks: impl ExactSizeIterator<Item = &'a Bytes> + Clone,
     ) -> Result<Self, StorageError> {
-        Pieces::adopting(chunks, len).map(Self::with_pieces)
+        Pieces::adopting(chunks).map(Self::with_pieces)
     }
 
     fn with_pieces(pieces: Pieces) -> Self {
@@ -108,10 +107,12 @@ impl RandomAccessBuffer {
         let pieces = read(&self.data);
         let len = pieces.len().saturating_sub(offset).min(max as u64);
         let mut out = alloc::try_buffer(len, StorageError::TooLarge { offset, len })?;
+        // `try_buffer` succeeded, so `len` is a buffer length.
+        let want = len as usize;
         for src in pieces.slices_from(offset) {
-            let n = src.len().min(out.capacity() - out.len());
+            let n = src.len().min(want - out.len());
             out.extend_from_slice(&src[..n]);
-            if out.len() == out.capacity() {
+            if out.len() == want {
                 break;
             }
         }

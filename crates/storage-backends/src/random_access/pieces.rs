@@ -4,14 +4,17 @@
 //! file: its chunks become pieces as they are ([`Pieces::adopting`]), still
 //! shared with the chunk list, and each piece is taken over (nothing else
 //! holds it any more) or copied only when a write first touches it. Chunks
-//! shorter than [`ADOPT_MIN`] are copied together into pieces of up to
-//! [`PIECE_MAX`] bytes, so a file of tiny appends does not become as many
-//! tiny pieces. Growth fills the last piece up to [`PIECE_MAX`] bytes (its
-//! capacity doubling on the way), then adds one piece for the rest (one
-//! allocation, so growth the allocator cannot hold is refused before any
-//! of it is touched). No write needs a buffer of the whole file, and the
-//! spare capacity of growth is that of the last piece: under
-//! [`PIECE_MAX`] bytes and under its length.
+//! shorter than [`ADOPT_MIN`] are copied together, each run into a buffer
+//! of exactly its length (up to [`PIECE_MAX`] bytes), so a file of tiny
+//! appends does not become as many tiny pieces. A piece is taken over only
+//! if its memory holds nothing beyond its bytes (a `Bytes` sliced from a
+//! larger buffer is copied), so an owned piece never keeps more than it
+//! holds. Growth fills the last piece up to [`PIECE_MAX`] bytes (its
+//! capacity doubling on the way), then adds one piece for the rest in one
+//! allocation, so growth the allocator cannot hold is refused at once (and
+//! what was filled of the last piece cut back). No write needs a buffer of
+//! the whole file, and the spare capacity of growth is that of the last
+//! piece: under [`PIECE_MAX`] bytes and under its length.
 //!
 //! Invariants: every piece is non-empty; `end` offsets strictly increase
 //! and the last one is the length (0 without pieces). Only the owner of a
@@ -63,19 +66,12 @@ impl Piece {
     }
 
     /// The bytes, owned from now on: a shared piece nothing else holds is
-    /// taken over without a copy, any other is copied. On error (the copy
-    /// refused) the piece is as it was.
+    /// taken over without a copy if it has no spare capacity, any other is
+    /// copied (so an owned piece never keeps memory beyond its bytes). On
+    /// error (the copy refused) the piece is as it was.
     fn owned(&mut self) -> Result<&mut Vec<u8>, StorageError> {
         if let PieceData::Shared(shared) = &mut self.data {
-            let owned = match std::mem::take(shared).try_into_mut() {
-                Ok(unique) => Vec::from(unique),
-                Err(still_shared) => {
-                    let copy = alloc::copied_vec(&still_shared);
-                    *shared = still_shared;
-                    copy?
-                }
-            };
-            self.data = PieceData::Owned(owned);
+            self.data = PieceData::Owned(alloc::take_exact(shared)?);
         }
         match &mut self.data {
             PieceData::Owned(v) => Ok(v),
@@ -118,44 +114,50 @@ impl Pieces {
         Self { list }
     }
 
-    /// The `len` bytes of `chunks` (non-empty, in file order), sharing
-    /// every chunk of at least [`ADOPT_MIN`] bytes and copying runs of
-    /// shorter ones together. An allocation refused is
+    /// The bytes of `chunks` (in file order), sharing every chunk of at
+    /// least [`ADOPT_MIN`] bytes and copying each run of shorter ones into
+    /// one buffer of exactly the run's length (up to [`PIECE_MAX`] bytes, or
+    /// one chunk). An allocation refused is
     /// [`StorageError::AllocationFailed`].
-    pub(super) fn adopting<'a>(
-        chunks: impl ExactSizeIterator<Item = &'a Bytes>,
-        len: u64,
-    ) -> Result<Self, StorageError> {
+    pub(super) fn adopting<'a, I>(chunks: I) -> Result<Self, StorageError>
+    where
+        I: ExactSizeIterator<Item = &'a Bytes> + Clone,
+    {
         let mut list = Vec::new();
         list.try_reserve_exact(chunks.len())
             .map_err(|_| StorageError::AllocationFailed {
                 bytes: (chunks.len() * std::mem::size_of::<Piece>()) as u64,
             })?;
-        let mut run: Vec<u8> = Vec::new();
+        let mut rest = chunks;
         let mut at = 0u64;
-        for chunk in chunks {
-            let fits = run.len() + chunk.len() <= run.capacity();
-            if chunk.len() >= ADOPT_MIN || !fits {
-                push_run(&mut list, &mut run, at);
-            }
-            if chunk.len() >= ADOPT_MIN {
-                at += chunk.len() as u64;
+        while let Some(first) = rest.clone().next() {
+            if first.len() >= ADOPT_MIN {
+                rest.next();
+                at += first.len() as u64;
                 list.push(Piece {
                     end: at,
-                    data: PieceData::Shared(chunk.clone()),
+                    data: PieceData::Shared(first.clone()),
                 });
                 continue;
             }
-            if !fits {
-                // The rest of the file is at least this chunk, so the run
-                // never needs to grow past this capacity for it.
-                let room = (len - at).min(PIECE_MAX as u64);
-                run = alloc::try_buffer(room, StorageError::AllocationFailed { bytes: room })?;
+            let (count, bytes) = small_run(rest.clone());
+            let mut run = alloc::try_buffer(
+                bytes as u64,
+                StorageError::AllocationFailed {
+                    bytes: bytes as u64,
+                },
+            )?;
+            for chunk in rest.by_ref().take(count) {
+                run.extend_from_slice(chunk);
             }
-            run.extend_from_slice(chunk);
-            at += chunk.len() as u64;
+            at += bytes as u64;
+            if !run.is_empty() {
+                list.push(Piece {
+                    end: at,
+                    data: PieceData::Owned(run),
+                });
+            }
         }
-        push_run(&mut list, &mut run, at);
         Ok(Self { list })
     }
 
@@ -285,14 +287,8 @@ impl Pieces {
             PieceData::Owned(v) => v.truncate(kept),
             PieceData::Shared(b) => {
                 b.truncate(kept);
-                match std::mem::take(b).try_into_mut() {
-                    Ok(unique) => last.data = PieceData::Owned(Vec::from(unique)),
-                    Err(still_shared) => {
-                        last.data = match alloc::copied_vec(&still_shared) {
-                            Ok(copy) => PieceData::Owned(copy),
-                            Err(_) => PieceData::Shared(still_shared),
-                        }
-                    }
+                if let Ok(own) = alloc::take_exact(b) {
+                    last.data = PieceData::Owned(own);
                 }
             }
         }
@@ -337,13 +333,18 @@ impl Pieces {
     }
 }
 
-/// Ends the run of copied small chunks (ending at `end`) as a piece, if it
-/// holds any bytes; `list` has room reserved for it.
-fn push_run(list: &mut Vec<Piece>, run: &mut Vec<u8>, end: u64) {
-    if !run.is_empty() {
-        list.push(Piece {
-            end,
-            data: PieceData::Owned(std::mem::take(run)),
-        });
+/// How many of the chunks that `chunks` starts with are shorter than
+/// [`ADOPT_MIN`] and fit together in [`PIECE_MAX`] bytes (at least the
+/// first, if it is short), and how many bytes they hold.
+fn small_run<'a>(chunks: impl Iterator<Item = &'a Bytes>) -> (usize, usize) {
+    let (mut count, mut bytes) = (0, 0);
+    for chunk in chunks {
+        let too_long = count > 0 && bytes + chunk.len() > PIECE_MAX;
+        if chunk.len() >= ADOPT_MIN || too_long {
+            break;
+        }
+        count += 1;
+        bytes += chunk.len();
     }
+    (count, bytes)
 }

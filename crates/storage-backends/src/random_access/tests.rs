@@ -90,13 +90,15 @@ fn adoption_shares_large_chunks_and_copies_runs_of_small_ones() {
     let big = chunk(ADOPT_MIN, 1);
     let chunks = [chunk(10, 2), chunk(20, 3), big.clone(), chunk(5, 4)];
     let len = chunks.iter().map(|c| c.len() as u64).sum();
-    let b = RandomAccessBuffer::adopting(chunks.iter(), len).expect("small");
+    let b = RandomAccessBuffer::adopting(chunks.iter()).expect("small");
     let whole: Vec<u8> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
     assert_eq!(content(&b), whole);
     assert_eq!(b.len(), len);
     let pieces = b.pieces_for_test();
     // The two small chunks in one piece, the big one shared, the last copied.
     assert_eq!((pieces.count(), pieces.shared_count()), (3, 1));
+    // Each run is copied into a buffer of exactly its length.
+    assert_eq!(b.capacity() as u64, len);
     let mut shared = pieces.slices_from(30);
     assert_eq!(shared.next().map(<[u8]>::as_ptr), Some(big.as_ptr()));
 }
@@ -107,8 +109,7 @@ fn a_write_takes_over_an_unshared_piece_and_copies_a_shared_one() {
     let first = chunk(ADOPT_MIN, 1);
     let second = chunk(ADOPT_MIN, 2);
     let at = second.as_ptr();
-    let b = RandomAccessBuffer::adopting([first.clone(), second].iter(), 2 * ADOPT_MIN as u64)
-        .expect("small");
+    let b = RandomAccessBuffer::adopting([first.clone(), second].iter()).expect("small");
     // A write across the boundary: the first piece is still held by
     // `first` (a reader of the old chunks), the second by nothing else.
     let offset = ADOPT_MIN as u64 - 2;
@@ -172,10 +173,41 @@ fn growth_fills_pieces_of_bounded_size_with_bounded_spare_room() {
 fn a_cut_inside_a_shared_piece_frees_the_rest_of_it() {
     use pieces::ADOPT_MIN;
     let held = chunk(4 * ADOPT_MIN, 7);
-    let b = RandomAccessBuffer::adopting([held.clone()].iter(), held.len() as u64).expect("small");
+    let b = RandomAccessBuffer::adopting([held.clone()].iter()).expect("small");
     b.resize(10).expect("small");
     assert_eq!(content(&b), &held[..10]);
     assert_eq!(b.capacity(), 10, "a copy of the kept part, not a slice");
     b.resize(20).expect("small");
     assert_eq!(&content(&b)[10..], &[0; 10]);
+}
+
+#[test]
+fn runs_of_small_chunks_between_big_ones_keep_no_spare_room() {
+    use pieces::ADOPT_MIN;
+    let chunks: Vec<Bytes> = (0..6)
+        .map(|i| {
+            if i % 2 == 0 {
+                chunk(100, i)
+            } else {
+                chunk(ADOPT_MIN, i)
+            }
+        })
+        .collect();
+    let b = RandomAccessBuffer::adopting(chunks.iter()).expect("small");
+    let len: usize = chunks.iter().map(Bytes::len).sum();
+    assert_eq!(b.capacity(), len, "each 100-byte run in 100 bytes");
+    let whole: Vec<u8> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
+    assert_eq!(content(&b), whole);
+}
+
+#[test]
+fn a_write_to_a_slice_of_a_larger_buffer_copies_just_the_slice() {
+    use pieces::ADOPT_MIN;
+    // A chunk nothing else holds, but cut from a buffer four times its size
+    // (as a `Bytes` a user gave can be): taking it over would keep it all.
+    let roomy = Bytes::from(vec![5u8; 4 * ADOPT_MIN]).slice(..ADOPT_MIN);
+    let b = RandomAccessBuffer::adopting([roomy].iter()).expect("small");
+    b.write_at(0, b"ab").expect("small");
+    assert_eq!(b.capacity(), ADOPT_MIN, "a copy of the slice alone");
+    assert_eq!(&content(&b)[..3], b"ab\x05");
 }

@@ -135,11 +135,13 @@ impl FileStorage {
             return Err(StorageError::PromotionLimit { size: len, limit });
         }
         let ext = end.max(len) - len;
-        // The pieces a write touches are copied while the old chunks have
-        // readers, up to a second copy of the file, so that is paid for in
-        // full up front, as a promotion that copies the file would be.
+        // Adoption copies only the short chunks, but promotion asks for room
+        // for a second copy of the file, as when it copied the file: a gate
+        // that keeps a promotion from starting on a nearly full quota. A
+        // later write's copy of a piece someone still holds (a `Bytes` kept
+        // from an export) is not charged, like the kept `Bytes` itself.
         let mut reservation = ledger.reserve(len + ext)?;
-        let buf = RandomAccessBuffer::adopting(list.chunk_bytes(), len)?;
+        let buf = RandomAccessBuffer::adopting(list.chunk_bytes())?;
         buf.write_at(offset, data)?;
         self.publish(Backend::RandomAccess(Arc::new(buf)));
         reservation.commit_part(ext);
