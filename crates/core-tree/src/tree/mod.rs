@@ -234,7 +234,9 @@ impl<F: Clone> Tree<F> {
         }
     }
 
-    /// Resolves a string satisfying the [`NormPath`] invariant.
+    /// Resolves `path`: a string satisfying the [`NormPath`] invariant, or
+    /// a user's string as written (`found_as_written` says why that finds
+    /// either nothing or what the normalized path names).
     fn probe(&self, path: &str) -> Probe<'_, F> {
         let bytes = path.as_bytes();
         let mut id = self.root;

@@ -256,9 +256,26 @@ fn insert_into<F: Clone>(
     shift: u32,
     named: Named<F>,
 ) -> (Arc<Child<F>>, Option<Entry<F>>) {
-    // A leaf is replaced, not copied and changed.
-    if matches!(*child, Child::Leaf(_)) {
-        return beside_leaf(child, shift, named);
+    if let Some(hash) = hash_of(&child) {
+        if hash != named.hash {
+            // Two hashes differing below this level (they agree on every
+            // level down to here, so `shift + BITS` < 64): push the
+            // occupant down one level, then insert beside it.
+            let mut below = Node::empty();
+            below.slots[index_at(hash, shift + BITS)] = Some(child);
+            let replaced = insert_below(&mut below, shift + BITS, named);
+            return (Arc::new(Child::Node(below)), replaced);
+        }
+    }
+    // A leaf of the same hash is replaced, not copied and changed.
+    if let Child::Leaf(resident) = &*child {
+        return if resident.name == named.name {
+            let replaced = resident.entry.clone();
+            (Arc::new(Child::Leaf(named)), Some(replaced))
+        } else {
+            let bucket = vec![resident.clone(), named];
+            (Arc::new(Child::Bucket(bucket)), None)
+        };
     }
     let replaced = match Arc::make_mut(&mut child) {
         Child::Node(node) => insert_below(node, shift + BITS, named),
@@ -274,36 +291,18 @@ fn insert_into<F: Clone>(
                 }
             }
         }
-        // Taken above, before the copy.
-        Child::Leaf(_) => return beside_leaf(child, shift, named),
+        // A leaf returned above: there is nothing to insert into.
+        Child::Leaf(_) => None,
     };
     (child, replaced)
 }
 
-/// [`insert_into`] a slot holding `leaf`: the leaf replaced (same name), a
-/// bucket of both (same hash), or a node one level down holding both.
-fn beside_leaf<F: Clone>(
-    leaf: Arc<Child<F>>,
-    shift: u32,
-    named: Named<F>,
-) -> (Arc<Child<F>>, Option<Entry<F>>) {
-    let Child::Leaf(resident) = &*leaf else {
-        return insert_into(leaf, shift, named);
-    };
-    if resident.hash != named.hash {
-        // Two hashes differing below this level: push the resident down
-        // one level, then insert beside it.
-        let at = index_at(resident.hash, shift + BITS);
-        let mut below = Node::empty();
-        below.slots[at] = Some(leaf);
-        let replaced = insert_below(&mut below, shift + BITS, named);
-        (Arc::new(Child::Node(below)), replaced)
-    } else if resident.name == named.name {
-        let replaced = resident.entry.clone();
-        (Arc::new(Child::Leaf(named)), Some(replaced))
-    } else {
-        let bucket = vec![resident.clone(), named];
-        (Arc::new(Child::Bucket(bucket)), None)
+/// The one hash of the entries in a leaf or a bucket; `None` for a node.
+fn hash_of<F>(child: &Child<F>) -> Option<u64> {
+    match child {
+        Child::Leaf(named) => Some(named.hash),
+        Child::Bucket(bucket) => bucket.first().map(|named| named.hash),
+        Child::Node(_) => None,
     }
 }
 
@@ -489,7 +488,7 @@ mod tests {
         assert!(snapshot.get("nope").is_none());
 
         let depth = check_shape(&map.root, true);
-        assert!(depth <= 64 / BITS as usize + 1);
+        assert!(depth <= 64 / BITS as usize);
         for i in 0..5_000u32 {
             map.remove(&format!("f{i:06}.bin"));
         }
@@ -552,6 +551,43 @@ mod tests {
             values(&snapshot),
             [("a".into(), 1), ("b".into(), 2), ("c".into(), 3)]
         );
+    }
+
+    /// A name whose hash only shares a bucket's slot, not its hash, goes
+    /// beside the bucket one level down, never into it: a bucket holds one
+    /// hash, so it never turns into a list scanned by name.
+    #[test]
+    fn a_name_of_another_hash_goes_beside_a_bucket() {
+        let mut map: NameMap<u32> = NameMap::new();
+        map.insert(Name::from("a"), Entry::File(1));
+        let hash = map.hash("a");
+        let forged = super::Named {
+            hash,
+            name: Name::from("b"),
+            entry: Entry::File(2),
+        };
+        let root = std::sync::Arc::make_mut(&mut map.root);
+        assert!(super::insert_below(root, 0, forged).is_none());
+        map.len += 1;
+        // A name of the same root slot but another hash.
+        let other = (0..10_000)
+            .map(|i| format!("n{i}"))
+            .find(|name| {
+                let h = map.hash(name);
+                super::index_at(h, 0) == super::index_at(hash, 0)
+                    && super::index_at(h, super::BITS) != super::index_at(hash, super::BITS)
+            })
+            .expect("one name in 256 shares the slot and parts one level down");
+        map.insert(Name::from(other.as_str()), Entry::File(3));
+        assert_eq!(file(&map, other.as_str()), Some(3));
+        assert_eq!(file(&map, "a"), Some(1));
+        let slot = map.root.slots[super::index_at(hash, 0)].as_deref();
+        let Some(Child::Node(below)) = slot else {
+            panic!("the slot should hold a node");
+        };
+        let bucket = below.slots[super::index_at(hash, super::BITS)].as_deref();
+        assert!(matches!(bucket, Some(Child::Bucket(b)) if b.len() == 2));
+        check_shape(&map.root, true);
     }
 
     /// Names whose hashes are equal in all 64 bits share a bucket; forced
