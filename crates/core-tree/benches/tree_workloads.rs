@@ -93,9 +93,7 @@ pub fn insert_remove_published(
     path: &NormPath,
     payload: &Payload,
 ) {
-    tree.insert_file(path, Arc::clone(payload))
-        .expect("a free name");
-    *published = Arc::new(tree.clone());
+    create_published(tree, published, path, payload);
     tree.remove_file(path).expect("the file just inserted");
     *published = Arc::new(tree.clone());
 }
