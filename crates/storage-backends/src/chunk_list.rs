@@ -23,6 +23,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::alloc;
+use crate::byte_slices;
 use crate::sync::OnceLock;
 use crate::StorageError;
 
@@ -227,23 +228,23 @@ impl ChunkList {
         ))
     }
 
+    /// The bytes from `offset` to the end, chunk by chunk (the first cut
+    /// at `offset`); nothing at or past the end.
+    fn slices_from(&self, offset: u64) -> impl Iterator<Item = &[u8]> {
+        let first = self.find(offset).unwrap_or(self.count);
+        // Only the first chunk is read from inside; the rest whole.
+        let mut skip = self.chunk(first).map_or(0, |c| offset - c.start());
+        let rest = self.slab.slots.get(first..self.count).unwrap_or_default();
+        rest.iter().filter_map(OnceLock::get).map(move |c| {
+            let src = c.data.get(skip as usize..).unwrap_or_default();
+            skip = 0;
+            src
+        })
+    }
+
     /// Copies bytes from `offset` into `buf`; how many were copied.
     pub(crate) fn read_at(&self, offset: u64, buf: &mut [u8]) -> usize {
-        let Some(mut i) = self.find(offset) else {
-            return 0;
-        };
-        let mut pos = offset;
-        let mut done = 0;
-        while done < buf.len() {
-            let Some(c) = self.chunk(i) else { break };
-            let src = c.data.get((pos - c.start()) as usize..).unwrap_or_default();
-            let n = src.len().min(buf.len() - done);
-            buf[done..done + n].copy_from_slice(&src[..n]);
-            done += n;
-            pos += n as u64;
-            i += 1;
-        }
-        done
+        byte_slices::copy_into(self.slices_from(offset), buf)
     }
 
     /// Appends the bytes from `offset` to the end onto `out` and returns how
@@ -256,20 +257,18 @@ impl ChunkList {
         offset: u64,
         out: &mut Vec<u8>,
     ) -> Result<usize, StorageError> {
-        let Some(first) = self.find(offset) else {
+        let want = self.len.saturating_sub(offset);
+        if want == 0 {
             return Ok(0);
-        };
-        let want = self.len - offset;
-        alloc::reserve(out, want)?;
-        let before = out.len();
-        // Only the first chunk is read from inside; the rest whole.
-        let mut skip = self.chunk(first).map_or(0, |c| offset - c.start());
-        let rest = self.slab.slots.get(first..self.count).unwrap_or_default();
-        for c in rest.iter().filter_map(OnceLock::get) {
-            out.extend_from_slice(c.data.get(skip as usize..).unwrap_or_default());
-            skip = 0;
         }
-        Ok(out.len() - before)
+        alloc::reserve(out, want)?;
+        // Reserved, so `want` is a buffer length.
+        let want = want as usize;
+        Ok(byte_slices::append_up_to(
+            self.slices_from(offset),
+            want,
+            out,
+        ))
     }
 
     /// Up to `max` bytes from `offset`: a slice of the stored chunk when they

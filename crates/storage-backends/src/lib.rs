@@ -29,6 +29,7 @@
 #![forbid(unsafe_code)]
 
 mod alloc;
+mod byte_slices;
 mod chunk_list;
 mod config;
 mod error;

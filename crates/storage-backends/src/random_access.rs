@@ -15,6 +15,7 @@ use bytes::Bytes;
 
 use self::pieces::Pieces;
 use crate::alloc;
+use crate::byte_slices;
 use crate::sync::{read, write, AtomicU64, Ordering, RwLock};
 use crate::StorageError;
 
@@ -54,17 +55,7 @@ impl RandomAccessBuffer {
 
     /// Copies bytes from `offset` into `buf`; how many were copied.
     pub(crate) fn read_at(&self, offset: u64, buf: &mut [u8]) -> usize {
-        let pieces = read(&self.data);
-        let mut done = 0;
-        for src in pieces.slices_from(offset) {
-            let n = src.len().min(buf.len() - done);
-            buf[done..done + n].copy_from_slice(&src[..n]);
-            done += n;
-            if done == buf.len() {
-                break;
-            }
-        }
-        done
+        byte_slices::copy_into(read(&self.data).slices_from(offset), buf)
     }
 
     /// Appends the bytes from `offset` to the end onto `out` and returns how
@@ -79,10 +70,13 @@ impl RandomAccessBuffer {
         let pieces = read(&self.data);
         let want = pieces.len().saturating_sub(offset);
         alloc::reserve(out, want)?;
-        for src in pieces.slices_from(offset) {
-            out.extend_from_slice(src);
-        }
-        Ok(want as usize)
+        // Reserved, so `want` is a buffer length.
+        let want = want as usize;
+        Ok(byte_slices::append_up_to(
+            pieces.slices_from(offset),
+            want,
+            out,
+        ))
     }
 
     /// A copy of up to `max` bytes from `offset`, allocated by `try_reserve`:
@@ -108,14 +102,7 @@ impl RandomAccessBuffer {
         let len = pieces.len().saturating_sub(offset).min(max as u64);
         let mut out = alloc::try_buffer(len, StorageError::TooLarge { offset, len })?;
         // `try_buffer` succeeded, so `len` is a buffer length.
-        let want = len as usize;
-        for src in pieces.slices_from(offset) {
-            let n = src.len().min(want - out.len());
-            out.extend_from_slice(&src[..n]);
-            if out.len() == want {
-                break;
-            }
-        }
+        byte_slices::append_up_to(pieces.slices_from(offset), len as usize, &mut out);
         Ok(out)
     }
 
