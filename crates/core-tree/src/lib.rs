@@ -21,6 +21,7 @@ pub mod walk;
 pub use error::{PathError, TreeError};
 pub use path::NormPath;
 pub use tree::{
-    DirId, DirNode, Entry, Name, NodeRef, Removed, Subtree, SubtreeDir, SubtreeFile, Tree,
+    DirId, DirNode, Entry, Journal, JournalMark, Journaled, Name, NodeRef, Removed, Subtree,
+    SubtreeDir, SubtreeFile, Tree,
 };
 pub use walk::{walk, Walk};

@@ -8,6 +8,7 @@ mod mutation;
 pub(crate) mod reply;
 mod request;
 mod undo;
+mod working_tree;
 mod writer;
 
 pub(crate) use mutation::{Created, Mutation, OnExists, OnFileExists, Outcome};

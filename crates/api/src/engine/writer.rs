@@ -1,15 +1,17 @@
 //! The single writer of the tree.
 //!
 //! Invariants it keeps:
-//! - Each mutation is all or nothing. It is first *planned*: applied to a
-//!   clone of the working tree (O(1), the tree is persistent), with every
-//!   check made, the file locks it needs taken and its quota and node counts
-//!   reserved by guards that give them back when dropped. Only then is it
-//!   *committed*: the side effects on shared state (counters, ledger, unlinked
-//!   files) are made by straight-line code that cannot fail, and the clone
-//!   replaces the working tree. So a mutation that fails — or panics — while
-//!   being planned changes neither the tree, the ledger, the node count nor
-//!   any lock.
+//! - Each mutation is all or nothing. It is first *planned*: applied to the
+//!   working tree in place, each step journaled (`super::working_tree`), with
+//!   every check made, the file locks it needs taken and its quota and node
+//!   counts reserved by guards that give them back when dropped. Only then is
+//!   it *committed*: the side effects on shared state (counters, ledger,
+//!   unlinked files) are made by straight-line code that cannot fail. A
+//!   mutation that fails — or panics — while being planned is rolled back
+//!   (the steps it made are undone), so it changes neither the tree, the
+//!   ledger, the node count nor any lock. (A panic inside a step itself, in
+//!   the middle of a tree's node edit, would be a broken invariant of the
+//!   tree crate; no input reaches one.)
 //! - A file is unlinked, moved or replaced only while the writer holds its
 //!   lock as the relinker (`File::relink`): refused at once (`ResourceBusy`)
 //!   if a handle has the file, so the writer never waits on a handle and a
@@ -38,11 +40,12 @@
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use dmemfs_core_tree::{NodeRef, NormPath, Tree, TreeError};
+use dmemfs_core_tree::{Journaled, NodeRef, NormPath, Tree, TreeError};
 use dmemfs_quota::QuotaReservation;
 use dmemfs_storage_backends::FileWriteHold;
 
 use super::undo::{Spare, Undo};
+use super::working_tree::WorkingTree;
 use super::{Created, Mutation, OnExists, OnFileExists, Outcome};
 use crate::fs_core::FileRef;
 use crate::sync::Arc;
@@ -50,7 +53,7 @@ use crate::{Error, FsCore, Result};
 
 /// The working tree and the holds taken for the current batch.
 pub(crate) struct TreeWriter {
-    tree: Tree<FileRef>,
+    work: WorkingTree,
     core: Arc<FsCore>,
     /// The relinker's holds on files applied mutations moved, given back
     /// after publishing.
@@ -58,7 +61,6 @@ pub(crate) struct TreeWriter {
     /// The relinker's holds on files applied mutations unlinked, whose data
     /// goes when the batch is published.
     unlinked: Vec<FileWriteHold>,
-    changed: bool,
     /// Emptied buffers of earlier mutations, reused so that a mutation
     /// allocates none for its bookkeeping.
     spare: Spare,
@@ -67,8 +69,7 @@ pub(crate) struct TreeWriter {
 impl fmt::Debug for TreeWriter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TreeWriter")
-            .field("files", &self.tree.file_count())
-            .field("dirs", &self.tree.dir_count())
+            .field("tree", &self.work)
             .field("held", &self.held.len())
             .finish()
     }
@@ -76,13 +77,11 @@ impl fmt::Debug for TreeWriter {
 
 impl TreeWriter {
     pub(crate) fn new(core: Arc<FsCore>) -> Self {
-        let tree = Tree::clone(&core.published.load());
         TreeWriter {
-            tree,
+            work: WorkingTree::new(&core.published),
             core,
             held: Vec::new(),
             unlinked: Vec::new(),
-            changed: false,
             spare: Spare::default(),
         }
     }
@@ -91,10 +90,9 @@ impl TreeWriter {
     /// holds on the files the batch moved, then frees the data of the files
     /// it unlinked and gives their holds back.
     pub(crate) fn publish(&mut self) {
-        if self.changed {
-            self.core.published.store(Arc::new(self.tree.clone()));
-            self.changed = false;
-        }
+        // Also brings the twin up to date and empties the journal, which
+        // held references to the files the batch replaced or unlinked.
+        self.work.publish(&self.core.published);
         // First, so that each unlinked file's hold below is the batch's only
         // reference to it.
         self.held.clear();
@@ -116,11 +114,17 @@ impl TreeWriter {
     /// the writer goes on serving.
     pub(crate) fn apply_caught(&mut self, mutation: Mutation) -> Result<Outcome> {
         let operation = mutation.name();
-        catch_unwind(AssertUnwindSafe(|| self.apply(mutation))).unwrap_or_else(|_| {
-            Err(Error::Internal {
-                operation: operation.to_owned(),
-            })
-        })
+        let mark = self.work.mark();
+        let outcome =
+            catch_unwind(AssertUnwindSafe(|| self.apply(mutation))).unwrap_or_else(|_| {
+                Err(Error::Internal {
+                    operation: operation.to_owned(),
+                })
+            });
+        if outcome.is_err() {
+            self.work.roll_back(mark);
+        }
+        outcome
     }
 
     /// Test hook: panics, outside any `catch_unwind`, if a test asked the
@@ -130,30 +134,39 @@ impl TreeWriter {
         crate::fault::before_mutation(&self.core);
     }
 
+    /// Plans and commits `mutation`; on `Err` (or a panic) the caller rolls
+    /// the working tree back to where it was.
     fn apply(&mut self, mutation: Mutation) -> Result<Outcome> {
-        let mut next = self.tree.clone();
+        let plan = Plan {
+            core: &self.core,
+            nodes_before: node_total(self.work.tree()),
+        };
         let mut undo = Undo::new(&self.core, &mut self.spare);
-        let (outcome, changed) = self.plan(mutation, &mut next, &mut undo)?;
+        let outcome = plan.apply(mutation, &mut self.work.edit(), &mut undo)?;
         // Everything that can fail or panic has run by here.
         #[cfg(feature = "fault-injection")]
         crate::fault::mutation_planned(&self.core);
         undo.commit(&mut self.held, &mut self.unlinked, &mut self.spare);
-        if changed {
-            self.tree = next;
-            self.changed = true;
-        }
         Ok(outcome)
     }
+}
 
+/// What planning a mutation reads besides the tree it edits.
+struct Plan<'a> {
+    core: &'a FsCore,
+    /// Files and directories in the tree before the mutation.
+    nodes_before: u64,
+}
+
+impl Plan<'_> {
     /// Applies `mutation` to `next`, taking the holds it needs and recording
     /// its side effects in `undo`, without touching any state outside them.
-    /// Returns the outcome and whether the tree changed.
-    fn plan(
+    fn apply(
         &self,
         mutation: Mutation,
-        next: &mut Tree<FileRef>,
+        next: &mut Journaled<'_, FileRef>,
         undo: &mut Undo<'_>,
-    ) -> Result<(Outcome, bool)> {
+    ) -> Result<Outcome> {
         match mutation {
             Mutation::CreateFile {
                 path,
@@ -162,17 +175,17 @@ impl TreeWriter {
                 on_exists,
             } => {
                 if let Err(e) = next.insert_file(&path, Arc::clone(&file)) {
-                    let created = self.existing_or(e, &path, on_exists)?;
-                    return Ok((Outcome::Created(created), false));
+                    let created = existing_or(next, e, &path, on_exists)?;
+                    return Ok(Outcome::Created(created));
                 }
                 self.settle_nodes(next, undo)?;
                 undo.charges.push(charge);
                 undo.chunks_added += file.storage().chunk_count();
-                return Ok((Outcome::Created(Created::Linked), true));
+                return Ok(Outcome::Created(Created::Linked));
             }
             Mutation::Mkdir { path, exist_ok } => {
                 match next.lookup(&path) {
-                    Ok(NodeRef::Dir { .. }) if exist_ok => return Ok((Outcome::Done, false)),
+                    Ok(NodeRef::Dir { .. }) if exist_ok => return Ok(Outcome::Done),
                     Ok(_) => {
                         return Err(Error::AlreadyExists {
                             path: path.to_string(),
@@ -202,7 +215,8 @@ impl TreeWriter {
                 create_parents,
             } => {
                 next.rename(&src, &dst, create_parents)?;
-                for file in files_at(&self.tree, &src)? {
+                // What was at `src` is at `dst` now.
+                for file in files_at(next, &dst)? {
                     undo.hold_moved(&file, &src)?;
                 }
                 self.settle_nodes(next, undo)?;
@@ -235,24 +249,10 @@ impl TreeWriter {
                     prepaid,
                 };
                 let linked = self.import(next, undo, import)?;
-                return Ok((Outcome::Imported(linked), true));
+                return Ok(Outcome::Imported(linked));
             }
         }
-        Ok((Outcome::Done, true))
-    }
-
-    /// What `CreateFile` answers when `path` could not be linked: with
-    /// [`OnExists::Report`], [`Created::Exists`] if a file is there.
-    fn existing_or(&self, err: TreeError, path: &NormPath, on_exists: OnExists) -> Result<Created> {
-        if let (TreeError::AlreadyExists { .. }, OnExists::Report) = (&err, on_exists) {
-            if let Ok(NodeRef::File(_)) = self.tree.lookup(path) {
-                return Ok(Created::Exists);
-            }
-            return Err(Error::IsADirectory {
-                path: path.to_string(),
-            });
-        }
-        Err(err.into())
+        Ok(Outcome::Done)
     }
 
     /// Creates the imported directories and links every imported file into
@@ -261,7 +261,7 @@ impl TreeWriter {
     /// existing ones out).
     fn import(
         &self,
-        next: &mut Tree<FileRef>,
+        next: &mut Journaled<'_, FileRef>,
         undo: &mut Undo<'_>,
         import: Import<'_>,
     ) -> Result<u64> {
@@ -339,8 +339,8 @@ impl TreeWriter {
     /// would pass `max_nodes`, and given back if the plan is dropped), a
     /// decrease when the plan commits.
     fn settle_nodes(&self, next: &Tree<FileRef>, undo: &mut Undo<'_>) -> Result<()> {
-        let before = self.tree.file_count() + self.tree.dir_count();
-        let after = next.file_count() + next.dir_count();
+        let before = self.nodes_before;
+        let after = node_total(next);
         if after > before {
             self.core.nodes.add(after - before)?;
             undo.nodes_added = after - before;
@@ -351,7 +351,32 @@ impl TreeWriter {
     }
 }
 
-/// The parts of [`Mutation::Import`] that [`TreeWriter::import`] uses.
+/// What `CreateFile` answers when `path` could not be linked into `tree`:
+/// with [`OnExists::Report`], [`Created::Exists`] if a file is there.
+fn existing_or(
+    tree: &Tree<FileRef>,
+    err: TreeError,
+    path: &NormPath,
+    on_exists: OnExists,
+) -> Result<Created> {
+    if let (TreeError::AlreadyExists { .. }, OnExists::Report) = (&err, on_exists) {
+        if let Ok(NodeRef::File(_)) = tree.lookup(path) {
+            return Ok(Created::Exists);
+        }
+        return Err(Error::IsADirectory {
+            path: path.to_string(),
+        });
+    }
+    Err(err.into())
+}
+
+/// Files and directories in `tree`, the root excepted: what the node
+/// counter counts.
+fn node_total(tree: &Tree<FileRef>) -> u64 {
+    tree.file_count() + tree.dir_count()
+}
+
+/// The parts of [`Mutation::Import`] that [`Plan::import`] uses.
 struct Import<'a> {
     files: Vec<(NormPath, FileRef)>,
     dirs: &'a [NormPath],

@@ -222,14 +222,6 @@ impl<F: Clone> Children<F> {
         }
     }
 
-    /// The entry named `name`, to change in place.
-    pub(crate) fn get_mut(&mut self, name: &str) -> Option<&mut Entry<F>> {
-        match self {
-            Children::Few(few) => find(few, name).map(|at| &mut few[at].entry),
-            Children::Many(many) => many.get_mut(name),
-        }
-    }
-
     /// Whether an entry is named `name`.
     pub(crate) fn contains_key(&self, name: &str) -> bool {
         self.get_key_value(name).is_some()
@@ -336,9 +328,10 @@ mod tests {
             children.insert(Name::from("n005"), Entry::File(50)),
             Some(Entry::File(5))
         ));
-        if let Some(Entry::File(file)) = children.get_mut("n005") {
-            *file = 55;
-        }
+        assert!(matches!(
+            children.insert(Name::from("n005"), Entry::File(55)),
+            Some(Entry::File(50))
+        ));
         assert!(matches!(children.get("n005"), Some(Entry::File(55))));
         assert!(children.get("n5").is_none());
 

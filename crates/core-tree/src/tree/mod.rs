@@ -22,12 +22,15 @@
 //!
 //! This file holds the tree and its lookups; the rest is split by idea:
 //! `node` (the types a tree is made of), `children` and `name_map` (a
-//! directory's entries), `dir_table` (directories by id), `edit` (mutations), `subtree`
+//! directory's entries), `dir_table` (directories by id), `journal` (the
+//! four steps every edit is made of, recorded to roll back or replay),
+//! `edit` (mutations), `subtree`
 //! (copy plans and whole-subtree listings), and `tests`.
 
 mod children;
 mod dir_table;
 mod edit;
+mod journal;
 mod name_map;
 mod node;
 mod subtree;
@@ -41,7 +44,8 @@ use crate::path::{is_normal, NormPath};
 
 use dir_table::DirTable;
 
-pub use edit::Removed;
+pub use edit::{Journaled, Removed};
+pub use journal::{Journal, JournalMark};
 pub use node::{DirId, DirNode, Entry, Name, NodeRef};
 pub use subtree::{Subtree, SubtreeDir, SubtreeFile};
 

@@ -15,6 +15,7 @@ use std::time::SystemTime;
 use crate::error::TreeError;
 use crate::path::{is_valid_component, NormPath};
 
+use super::journal::{Editor, Record};
 use super::{DirId, DirNode, Entry, Name, NodeRef, Tree};
 
 /// A copy plan of a directory's structure, made by [`Tree::subtree`] and
@@ -209,86 +210,6 @@ impl<F: Clone> Tree<F> {
         Ok(plan)
     }
 
-    /// Creates the directory `dst` holding everything in `subtree`
-    /// (all-or-nothing).
-    ///
-    /// # Errors
-    ///
-    /// [`TreeError::AlreadyExists`] if `dst` exists or if the plan puts two
-    /// entries under one name; [`TreeError::NotFound`] (naming the parent)
-    /// or [`TreeError::NotADirectory`] if `dst`'s parent is not a directory.
-    ///
-    /// # Panics
-    ///
-    /// If the plan is malformed — a parent index that does not come before
-    /// its child, or a name that is not a single valid component. Plans made
-    /// by [`subtree`](Self::subtree) never are. The check runs before the
-    /// tree is touched.
-    pub fn graft(&mut self, dst: &NormPath, subtree: Subtree<F>) -> Result<(), TreeError> {
-        if dst.is_root() {
-            return Err(TreeError::already_exists(dst.as_str()));
-        }
-        let (parent, name) = self.parent_and_name(dst)?;
-        if self.node(parent).children.contains_key(name) {
-            return Err(TreeError::already_exists(dst.as_str()));
-        }
-        subtree.assert_well_formed();
-
-        // Build every new directory off to the side, so a duplicate name
-        // found halfway leaves the tree untouched. Until the directories
-        // are stored, a directory entry holds its index in the plan.
-        let dir_total = subtree.dirs.len().max(1);
-        let now = SystemTime::now();
-        let mut nodes: Vec<DirNode<F>> = (0..dir_total).map(|_| DirNode::empty(now)).collect();
-        let duplicate = |relative: String| TreeError::AlreadyExists {
-            path: format!("{}/{}", dst.as_str(), relative),
-        };
-        for (index, dir) in subtree.dirs.iter().enumerate().skip(1) {
-            let previous = nodes[dir.parent]
-                .children
-                .insert(dir.name.clone(), Entry::Dir(DirId(index as u64)));
-            if previous.is_some() {
-                return Err(duplicate(subtree.relative_path(index)));
-            }
-        }
-        let Subtree { dirs, files } = subtree;
-        let file_total = files.len() as u64;
-        for file in files {
-            let previous = nodes[file.parent]
-                .children
-                .insert(file.name.clone(), Entry::File(file.file));
-            if previous.is_some() {
-                return Err(duplicate(relative_path_in(
-                    &dirs,
-                    file.parent,
-                    Some(&file.name),
-                )));
-            }
-        }
-
-        // Store the directories children first (a child's index is larger
-        // than its parent's), each with its children's plan indices
-        // replaced by their ids.
-        let mut ids = vec![self.root; dir_total];
-        while let Some(planned) = nodes.pop() {
-            let mut node = DirNode::empty(now);
-            for (name, entry) in planned.children.into_entries() {
-                let entry = match entry {
-                    Entry::Dir(DirId(index)) => Entry::Dir(ids[index as usize]),
-                    file => file,
-                };
-                node.children.insert(name, entry);
-            }
-            ids[nodes.len()] = DirId(self.dirs.insert(node));
-        }
-        self.node_mut(parent)
-            .children
-            .insert(Name::from(name), Entry::Dir(ids[0]));
-        self.dir_count += dir_total as u64;
-        self.file_count += file_total;
-        Ok(())
-    }
-
     /// Every file at or below `path` with its full path, sorted bytewise by
     /// path; just the one file if `path` is a file.
     ///
@@ -328,5 +249,68 @@ impl<F: Clone> Tree<F> {
         // Depth-first order is not path order ("/a/x" > "/a-b"), so sort.
         found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         Ok(found)
+    }
+}
+
+impl<F: Clone, R: Record<F>> Editor<'_, F, R> {
+    /// See [`Tree::graft`].
+    pub(super) fn graft(&mut self, dst: &NormPath, subtree: Subtree<F>) -> Result<(), TreeError> {
+        if dst.is_root() {
+            return Err(TreeError::already_exists(dst.as_str()));
+        }
+        let (parent, name) = self.tree.parent_and_name(dst)?;
+        if self.tree.node(parent).children.contains_key(name) {
+            return Err(TreeError::already_exists(dst.as_str()));
+        }
+        subtree.assert_well_formed();
+
+        // Build every new directory off to the side, so a duplicate name
+        // found halfway leaves the tree untouched. Until the directories
+        // are stored, a directory entry holds its index in the plan.
+        let dir_total = subtree.dirs.len().max(1);
+        let now = SystemTime::now();
+        let mut nodes: Vec<DirNode<F>> = (0..dir_total).map(|_| DirNode::empty(now)).collect();
+        let duplicate = |relative: String| TreeError::AlreadyExists {
+            path: format!("{}/{}", dst.as_str(), relative),
+        };
+        for (index, dir) in subtree.dirs.iter().enumerate().skip(1) {
+            let previous = nodes[dir.parent]
+                .children
+                .insert(dir.name.clone(), Entry::Dir(DirId(index as u64)));
+            if previous.is_some() {
+                return Err(duplicate(subtree.relative_path(index)));
+            }
+        }
+        let Subtree { dirs, files } = subtree;
+        for file in files {
+            let previous = nodes[file.parent]
+                .children
+                .insert(file.name.clone(), Entry::File(file.file));
+            if previous.is_some() {
+                return Err(duplicate(relative_path_in(
+                    &dirs,
+                    file.parent,
+                    Some(&file.name),
+                )));
+            }
+        }
+
+        // Store the directories children first (a child's index is larger
+        // than its parent's), each with its children's plan indices
+        // replaced by their ids.
+        let mut ids = vec![self.tree.root; dir_total];
+        while let Some(planned) = nodes.pop() {
+            let mut node = DirNode::empty(now);
+            for (name, entry) in planned.children.into_entries() {
+                let entry = match entry {
+                    Entry::Dir(DirId(index)) => Entry::Dir(ids[index as usize]),
+                    file => file,
+                };
+                node.children.insert(name, entry);
+            }
+            ids[nodes.len()] = self.add_dir(node);
+        }
+        self.link(parent, Name::from(name), Entry::Dir(ids[0]));
+        Ok(())
     }
 }

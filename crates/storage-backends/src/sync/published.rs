@@ -101,4 +101,20 @@ impl<T> Published<T> {
             drop(old);
         }
     }
+
+    /// [`Published::store`], handing back the version it replaces. Once
+    /// this returns, every reader still holding that version holds a
+    /// counted reference to it (arc-swap pays its debts before a swap
+    /// returns), so an `Arc::get_mut` on it that succeeds proves no reader
+    /// can reach it any more: the caller may change it in place.
+    pub fn swap(&self, value: Arc<T>) -> Arc<T> {
+        #[cfg(not(loom))]
+        {
+            self.cell.swap(value)
+        }
+        #[cfg(loom)]
+        {
+            std::mem::replace(&mut *super::lock(&self.cell), value)
+        }
+    }
 }

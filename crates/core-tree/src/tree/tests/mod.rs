@@ -5,6 +5,7 @@
 //! nothing" is asserted, not assumed.
 
 mod edit;
+mod journal;
 mod lookup;
 mod scale;
 mod subtree;

@@ -1,0 +1,313 @@
+//! Steps and the journal: every change an edit makes to a tree is one of
+//! four steps (link a name in a directory, unlink it, add a directory, drop
+//! one), made here and nowhere else. A step keeps the tree's counts, and an
+//! editor that journals appends each step it makes to a [`Journal`], so
+//! that
+//! - the steps after a [`JournalMark`] can be undone ([`Tree::roll_back`]),
+//!   which lets an owner edit its tree in place and still give up an edit
+//!   that fails halfway, instead of editing a copy;
+//! - a second tree that was equal to the first when the journal began
+//!   becomes equal to it again by replaying the journal ([`Tree::replay`]),
+//!   in place: the writer's twin trees (one published to readers while the
+//!   other is edited) stay equal this way, and neither copies a node while
+//!   no reader holds it.
+//!
+//! Invariant: a journal holds the steps made to one tree, oldest first,
+//! undoing steps included (a roll-back records what it does), so replaying
+//! it from an equal start does exactly what was done: the same names under
+//! the same directories, and the same directory ids handed out in the same
+//! order.
+//!
+//! Who may call: the tree's edits (`edit`, `subtree`) make steps through
+//! their [`Editor`]; the tree's owner holds the journal.
+
+use std::sync::Arc;
+
+use super::{DirId, DirNode, Entry, Name, Tree};
+
+/// The steps a journaling editor made to one tree, oldest first (see the
+/// module documentation).
+#[derive(Debug)]
+pub struct Journal<F> {
+    steps: Vec<Step<F>>,
+}
+
+/// A point in a [`Journal`] to roll back to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JournalMark(usize);
+
+/// One change of a tree, with what it replaced so that it can be undone.
+#[derive(Debug)]
+pub(super) enum Step<F> {
+    /// `name` in `dir` now holds `entry`, and held `old`.
+    Link {
+        dir: DirId,
+        name: Name,
+        entry: Entry<F>,
+        old: Option<Entry<F>>,
+    },
+    /// `name` in `dir`, which held `old`, was taken out.
+    Unlink {
+        dir: DirId,
+        name: Name,
+        old: Entry<F>,
+    },
+    /// The directory `node` was stored under `id`.
+    AddDir { id: DirId, node: DirNode<F> },
+    /// The directory `node` under `id` was taken out of the tree.
+    DropDir { id: DirId, node: Arc<DirNode<F>> },
+}
+
+impl<F> Default for Journal<F> {
+    fn default() -> Self {
+        Journal { steps: Vec::new() }
+    }
+}
+
+impl<F> Journal<F> {
+    /// An empty journal.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether no step was recorded since the journal began or was cleared.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// How many steps it holds.
+    pub fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// The current end of the journal, to roll back to.
+    pub fn mark(&self) -> JournalMark {
+        JournalMark(self.steps.len())
+    }
+
+    /// Forgets every step, keeping the memory for the next ones (and
+    /// dropping what the steps kept alive: replaced entries, dropped
+    /// directories).
+    pub fn clear(&mut self) {
+        self.steps.clear();
+    }
+}
+
+/// Where an editor's steps go: a journal, or nowhere.
+pub(super) trait Record<F> {
+    /// Whether steps are recorded; when `false`, building a step's record
+    /// compiles away.
+    const ON: bool;
+
+    fn push(&mut self, step: Step<F>);
+}
+
+/// Edits made without a journal, as by the tree's own methods.
+pub(super) struct Unrecorded;
+
+impl<F> Record<F> for Unrecorded {
+    const ON: bool = false;
+
+    fn push(&mut self, _: Step<F>) {}
+}
+
+impl<F> Record<F> for &mut Journal<F> {
+    const ON: bool = true;
+
+    fn push(&mut self, step: Step<F>) {
+        self.steps.push(step);
+    }
+}
+
+/// A tree being edited, and where its steps are recorded.
+pub(super) struct Editor<'t, F, R> {
+    pub(super) tree: &'t mut Tree<F>,
+    record: R,
+}
+
+impl<'t, F: Clone, R: Record<F>> Editor<'t, F, R> {
+    pub(super) fn new(tree: &'t mut Tree<F>, record: R) -> Self {
+        Editor { tree, record }
+    }
+
+    /// Stores `entry` under `name` in `dir`, returning the entry it
+    /// replaced.
+    pub(super) fn link(&mut self, dir: DirId, name: Name, entry: Entry<F>) -> Option<Entry<F>> {
+        let record = R::ON.then(|| (name.clone(), entry.clone()));
+        let adds_file = is_file(Some(&entry));
+        let old = self.tree.node_mut(dir).children.insert(name, entry);
+        let tree = &mut *self.tree;
+        tree.file_count = tree.file_count + u64::from(adds_file) - u64::from(is_file(old.as_ref()));
+        if let Some((name, entry)) = record {
+            let old = old.clone();
+            self.record.push(Step::Link {
+                dir,
+                name,
+                entry,
+                old,
+            });
+        }
+        old
+    }
+
+    /// Takes the entry named `name` out of `dir`.
+    pub(super) fn unlink(&mut self, dir: DirId, name: &str) -> Option<Entry<F>> {
+        let old = self.tree.node_mut(dir).children.remove(name)?;
+        self.tree.file_count -= u64::from(is_file(Some(&old)));
+        if R::ON {
+            self.record.push(Step::Unlink {
+                dir,
+                name: Name::from(name),
+                old: old.clone(),
+            });
+        }
+        Some(old)
+    }
+
+    /// Stores the new directory `node` (which no entry names yet) and
+    /// returns its id.
+    pub(super) fn add_dir(&mut self, node: DirNode<F>) -> DirId {
+        let files = files_in(&node);
+        let record = R::ON.then(|| node.clone());
+        let id = DirId(self.tree.dirs.insert(node));
+        self.tree.dir_count += 1;
+        self.tree.file_count += files;
+        if let Some(node) = record {
+            self.record.push(Step::AddDir { id, node });
+        }
+        id
+    }
+
+    /// Takes the directory `id` (which no entry names any more) out of the
+    /// tree, with the files it holds.
+    pub(super) fn drop_dir(&mut self, id: DirId) -> Option<Arc<DirNode<F>>> {
+        let node = self.tree.dirs.remove(id.0)?;
+        self.tree.dir_count -= 1;
+        self.tree.file_count -= files_in(&node);
+        if R::ON {
+            self.record.push(Step::DropDir {
+                id,
+                node: Arc::clone(&node),
+            });
+        }
+        Some(node)
+    }
+}
+
+impl<F: Clone> Step<F> {
+    /// What makes this step again.
+    fn redo(self) -> Action<F> {
+        match self {
+            Step::Link {
+                dir, name, entry, ..
+            } => Action::Link(dir, name, entry),
+            Step::Unlink { dir, name, .. } => Action::Unlink(dir, name),
+            Step::AddDir { id, node } => Action::AddDir(id, node),
+            Step::DropDir { id, .. } => Action::DropDir(id),
+        }
+    }
+
+    /// What undoes this step.
+    fn undo(&self) -> Action<F> {
+        match self {
+            Step::Link {
+                dir,
+                name,
+                old: Some(old),
+                ..
+            }
+            | Step::Unlink { dir, name, old } => Action::Link(*dir, name.clone(), old.clone()),
+            Step::Link {
+                dir,
+                name,
+                old: None,
+                ..
+            } => Action::Unlink(*dir, name.clone()),
+            Step::AddDir { id, .. } => Action::DropDir(*id),
+            Step::DropDir { id, node } => Action::AddDir(*id, DirNode::clone(node)),
+        }
+    }
+}
+
+/// A step to make: its kind and what it needs, without what it replaced.
+enum Action<F> {
+    Link(DirId, Name, Entry<F>),
+    Unlink(DirId, Name),
+    /// Add the directory, which must get this id.
+    AddDir(DirId, DirNode<F>),
+    DropDir(DirId),
+}
+
+impl<F: Clone> Tree<F> {
+    /// Undoes every step `journal` recorded after `mark`, newest first, and
+    /// records the undoing steps in `journal` too, so that a replay of the
+    /// whole journal still does what this tree went through. The tree then
+    /// holds what it held at `mark` (directory ids freed by the roll-back
+    /// are free again, in another order).
+    ///
+    /// `journal` must be this tree's, as [`Journal`] says; `mark` one of its
+    /// marks.
+    pub fn roll_back(&mut self, journal: &mut Journal<F>, mark: JournalMark) {
+        let end = journal.steps.len();
+        for at in (mark.0.min(end)..end).rev() {
+            let undo = journal.steps[at].undo();
+            // Each undo meets the state its step left (later steps are
+            // undone already, and ids are freed and handed out last in,
+            // first out), so it always applies.
+            let undone = Editor::new(&mut *self, &mut *journal).make(undo);
+            debug_assert!(undone, "an undo did not apply: not this tree's journal");
+        }
+    }
+
+    /// Makes the steps of `journal` on this tree, oldest first, and empties
+    /// the journal. This tree must be equal to the journaled tree as it was
+    /// when `journal` began (as the writer's twin is, see the module
+    /// documentation); it then ends equal to the journaled tree as it is
+    /// now.
+    ///
+    /// Returns `false` if a step could not be made as recorded (a directory
+    /// got another id, or a name or directory was missing): the trees were
+    /// not equal, and this one is now unusable.
+    #[must_use]
+    pub fn replay(&mut self, journal: &mut Journal<F>) -> bool {
+        let mut editor = Editor::new(self, Unrecorded);
+        let mut done = true;
+        for step in journal.steps.drain(..) {
+            done = done && editor.make(step.redo());
+        }
+        done
+    }
+}
+
+impl<F: Clone, R: Record<F>> Editor<'_, F, R> {
+    /// Makes `action`; `false` if it could not be made as asked.
+    fn make(&mut self, action: Action<F>) -> bool {
+        match action {
+            Action::Link(dir, name, entry) => {
+                if self.tree.dir(dir).is_none() {
+                    return false;
+                }
+                self.link(dir, name, entry);
+                true
+            }
+            Action::Unlink(dir, name) => {
+                self.tree.dir(dir).is_some() && self.unlink(dir, &name).is_some()
+            }
+            Action::AddDir(id, node) => self.add_dir(node) == id,
+            Action::DropDir(id) => self.drop_dir(id).is_some(),
+        }
+    }
+}
+
+/// Whether `entry` is a file.
+fn is_file<F>(entry: Option<&Entry<F>>) -> bool {
+    matches!(entry, Some(Entry::File(_)))
+}
+
+/// How many files `node` holds directly.
+fn files_in<F>(node: &DirNode<F>) -> u64 {
+    node.children
+        .iter_unordered()
+        .filter(|(_, entry)| is_file(Some(entry)))
+        .count() as u64
+}
