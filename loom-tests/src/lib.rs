@@ -18,6 +18,7 @@
 //! | `chunk_list.rs` | chunk-list publication | a reader sees a whole old or new list during an append or truncate; retired chunks are freed |
 //! | `actor.rs` | reply slot, request channel, actor engine | a reply is never lost; a caller of a dropped actor gets an error, not a hang |
 //! | `open_remove.rs` | handle open versus remove, rename, replacing import; the writer's batch holding file locks; reads without a handle versus a rename | never both succeed; never both fail; a lock the batch holds is never `ResourceBusy` to the batch; a transient read never makes a rename busy |
+//! | `twin.rs` | the writer's twin trees (left-right publication) | a held snapshot never changes; readers see publications in order; none is lost, whether the twin was reused or a reader held it |
 //! | `relink.rs` | the tree writer's hold versus handles and transient holders | waits out transient holders and is never refused by them; never waits for a handle; no lost wake-up |
 //!
 //! Each protocol also has a deliberately broken variant (a copy with one

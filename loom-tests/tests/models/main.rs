@@ -22,3 +22,5 @@ mod open_remove;
 mod quota;
 #[cfg(loom)]
 mod relink;
+#[cfg(loom)]
+mod twin;
