@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/callgrind_count.sh
 source scripts/callgrind_count.sh
 
-read -r -a workloads <<<"${WORKLOADS:-depth_1 depth_50 depth_1000 depth_50_from_str depth_50_lookup_str wide_lookup wide_lookup_from_str wide_lookup_str dentry_depth_50 dentry_wide_lookup small_insert_remove wide_insert_remove wide_create}"
+read -r -a workloads <<<"${WORKLOADS:-depth_1 depth_50 depth_1000 depth_50_from_str depth_50_lookup_str wide_lookup wide_lookup_from_str wide_lookup_str dentry_depth_50 dentry_wide_lookup small_insert_remove wide_insert_remove wide_create wide_create_twin}"
 ops=${OPS:-5000}
 
 cargo build --profile bench -p dmemfs-core-tree --example tree_profile --quiet

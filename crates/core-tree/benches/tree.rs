@@ -20,8 +20,8 @@ use dmemfs_core_tree::Tree;
 mod tree_workloads;
 
 use tree_workloads::{
-    chain, create_published, insert_remove_published, lookup_file, lookup_str_file,
-    parse_and_lookup_file, parsed, wide, wide_paths, DentryCache,
+    chain, create_published, create_twin, insert_remove_published, lookup_file, lookup_str_file,
+    parse_and_lookup_file, parsed, wide, wide_paths, DentryCache, Twins,
 };
 
 fn lookup_at_depth(c: &mut Criterion) {
@@ -113,6 +113,23 @@ fn create_wide_directory(c: &mut Criterion) {
                     create_published(&mut tree, &mut published, path, &payload);
                 }
                 (tree, published)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    c.bench_function("wide_10000/create_twin", |b| {
+        b.iter_batched(
+            || {
+                let mut tree = Tree::new();
+                tree.create_dir(&parsed("/wide"))
+                    .expect("a fresh directory");
+                Twins::of(tree)
+            },
+            |mut twins| {
+                for path in &paths {
+                    create_twin(&mut twins, path, &payload);
+                }
+                twins
             },
             BatchSize::PerIteration,
         )

@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use dashmap::DashMap;
-use dmemfs_core_tree::{DirId, Entry, Name, NodeRef, NormPath, Tree};
+use dmemfs_core_tree::{DirId, Entry, Journal, Name, NodeRef, NormPath, Tree};
 use rustc_hash::FxBuildHasher;
 
 /// A payload like the engine's: cloning it is a reference count.
@@ -116,6 +116,41 @@ pub fn create_published(
     tree.insert_file(path, Arc::clone(payload))
         .expect("a free name");
     *published = Arc::new(tree.clone());
+}
+
+/// The engine's writer with twin trees: a working tree no reader holds,
+/// the published one, and the journal of the working tree's steps since
+/// the two were equal.
+pub struct Twins {
+    working: Arc<Tree<Payload>>,
+    published: Arc<Tree<Payload>>,
+    journal: Journal<Payload>,
+}
+
+impl Twins {
+    /// Twins of `tree`, sharing its nodes until each edits them.
+    pub fn of(tree: Tree<Payload>) -> Self {
+        let published = Arc::new(tree);
+        Twins {
+            working: Arc::new(Tree::clone(&published)),
+            published,
+            journal: Journal::new(),
+        }
+    }
+}
+
+/// The engine's writer creating `path` with twin trees: in place in the
+/// working tree, journaled; then published by swapping the two, and the
+/// journal replayed on the tree handed back, in place, as no reader holds
+/// it.
+pub fn create_twin(twins: &mut Twins, path: &NormPath, payload: &Payload) {
+    Arc::make_mut(&mut twins.working)
+        .journaled(&mut twins.journal)
+        .insert_file(path, Arc::clone(payload))
+        .expect("a free name");
+    std::mem::swap(&mut twins.working, &mut twins.published);
+    let replayed = Arc::make_mut(&mut twins.working).replay(&mut twins.journal);
+    assert!(replayed, "twins replay each other's journal");
 }
 
 /// The alternative to per-directory maps that issue 13 asks to measure: a

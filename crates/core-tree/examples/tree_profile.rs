@@ -12,7 +12,9 @@
 //! `wide_lookup_str` (a random one of 10,000 files in one directory), `wide_insert_remove` (insert then remove
 //! a file in that directory, publishing a snapshot after each edit), `wide_create`
 //! (create the next of up to 10,000 files in a directory, publishing a
-//! snapshot after each create, as the engine does). The
+//! snapshot after each create, as the engine did before twin trees),
+//! `wide_create_twin` (the same with twin trees, as the engine does now:
+//! each create made in place and replayed on the twin). The
 //! tree is built before the operations start, so the difference between two
 //! runs with different operation counts is the cost of the operations alone.
 
@@ -26,8 +28,8 @@ use dmemfs_core_tree::Tree;
 mod tree_workloads;
 
 use tree_workloads::{
-    chain, create_published, insert_remove_published, lookup_file, lookup_str_file,
-    parse_and_lookup_file, parsed, wide, wide_paths, DentryCache,
+    chain, create_published, create_twin, insert_remove_published, lookup_file, lookup_str_file,
+    parse_and_lookup_file, parsed, wide, wide_paths, DentryCache, Twins,
 };
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -118,6 +120,17 @@ fn main() -> Result<(), Box<dyn Error>> {
             }
             let payload = Arc::new(0);
             Box::new(move |i| create_published(&mut tree, &mut published, &paths[i], &payload))
+        }
+        "wide_create_twin" => {
+            let mut tree = Tree::new();
+            tree.create_dir(&parsed("/wide"))?;
+            let mut twins = Twins::of(tree);
+            let paths = wide_paths();
+            if operations > paths.len() {
+                return Err(format!("wide_create_twin makes at most {} files", paths.len()).into());
+            }
+            let payload = Arc::new(0);
+            Box::new(move |i| create_twin(&mut twins, &paths[i], &payload))
         }
         other => return Err(format!("unknown workload {other:?}").into()),
     };
