@@ -25,8 +25,12 @@
 
 use smallvec::SmallVec;
 
-use super::name_map::{self, NameMap};
+use super::name_map::{self, NameMap, SharedLeaf};
 use super::node::{Entry, Name};
+
+/// How a tree hashes the names of its large directories: one seed per tree,
+/// which its copies keep, so twin trees hash names alike.
+pub(crate) type Seed = foldhash::fast::RandomState;
 
 /// The most entries a directory keeps in a sorted vector.
 pub(crate) const FEW: usize = 8;
@@ -227,25 +231,79 @@ impl<F: Clone> Children<F> {
         self.get_key_value(name).is_some()
     }
 
-    /// Stores `entry` under `name`, returning the entry it replaces.
-    pub(crate) fn insert(&mut self, name: Name, entry: Entry<F>) -> Option<Entry<F>> {
+    /// Stores `entry` under `name`, returning the entry it replaces. A
+    /// directory growing past [`FEW`] entries hashes its names with `seed`,
+    /// its tree's.
+    pub(crate) fn insert(&mut self, name: Name, entry: Entry<F>, seed: &Seed) -> Option<Entry<F>> {
+        match self.insert_few(name, entry, seed) {
+            Ok(replaced) => replaced,
+            Err((many, name, entry)) => many.insert(name, entry),
+        }
+    }
+
+    /// [`insert`](Self::insert), also handing back the leaf of a large
+    /// directory's new entry, for a twin directory to share
+    /// ([`insert_from`](Self::insert_from)).
+    pub(crate) fn insert_shared(
+        &mut self,
+        name: Name,
+        entry: Entry<F>,
+        seed: &Seed,
+    ) -> (Option<Entry<F>>, Option<SharedLeaf<F>>) {
+        match self.insert_few(name, entry, seed) {
+            Ok(replaced) => (replaced, None),
+            Err((many, name, entry)) => {
+                let (replaced, leaf) = many.insert_shared(name, entry);
+                (replaced, Some(leaf))
+            }
+        }
+    }
+
+    /// Stores `entry` under `name` as [`insert`](Self::insert) does, in
+    /// `leaf` when the twin directory that made it is large too.
+    pub(crate) fn insert_from(
+        &mut self,
+        name: Name,
+        entry: Entry<F>,
+        leaf: Option<SharedLeaf<F>>,
+        seed: &Seed,
+    ) -> Option<Entry<F>> {
+        match (self, leaf) {
+            (Children::Many(many), Some(leaf)) => many.insert_from(leaf),
+            (children, _) => children.insert(name, entry, seed),
+        }
+    }
+
+    /// Stores `entry` under `name` in a small directory (turning it into a
+    /// large one past [`FEW`] entries); in a large one, hands the entry back
+    /// with the map to store it in.
+    #[allow(clippy::type_complexity)]
+    fn insert_few(
+        &mut self,
+        name: Name,
+        entry: Entry<F>,
+        seed: &Seed,
+    ) -> Result<Option<Entry<F>>, (&mut NameMap<F>, Name, Entry<F>)> {
         match self {
             Children::Few(few) => {
                 match few.binary_search_by(|candidate| candidate.name.as_str().cmp(&name)) {
-                    Ok(at) => return Some(std::mem::replace(&mut few[at].entry, entry)),
+                    Ok(at) => return Ok(Some(std::mem::replace(&mut few[at].entry, entry))),
                     Err(at) if few.len() < FEW => few.insert(at, SmallEntry::new(name, entry)),
                     Err(_) => {
-                        let mut many = NameMap::new();
+                        let mut many = NameMap::with_hasher(seed.clone());
                         for small in few.drain(..) {
                             many.insert(small.name, small.entry);
                         }
-                        many.insert(name, entry);
                         *self = Children::Many(many);
+                        return match self {
+                            Children::Many(many) => Err((many, name, entry)),
+                            Children::Few(_) => Ok(None),
+                        };
                     }
                 }
-                None
+                Ok(None)
             }
-            Children::Many(many) => many.insert(name, entry),
+            Children::Many(many) => Err((many, name, entry)),
         }
     }
 
@@ -301,7 +359,7 @@ impl<'a, F> Iterator for Iter<'a, F> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Children, FEW};
+    use super::{Children, Seed, FEW};
     use crate::tree::node::{Entry, Name};
 
     fn names(children: &Children<u32>) -> Vec<String> {
@@ -312,11 +370,12 @@ mod tests {
     /// the order and the representation the invariant asks for.
     #[test]
     fn small_and_large_directories_behave_alike() {
+        let seed = Seed::default();
         let mut children = Children::default();
         let count = 3 * FEW as u32;
         // Inserted out of order, so both representations must sort.
         for i in (0..count).rev() {
-            let previous = children.insert(Name::from(format!("n{i:03}")), Entry::File(i));
+            let previous = children.insert(Name::from(format!("n{i:03}")), Entry::File(i), &seed);
             assert!(previous.is_none());
             let expected_many = children.len() > FEW;
             assert_eq!(matches!(children, Children::Many(_)), expected_many);
@@ -325,11 +384,11 @@ mod tests {
         assert_eq!(names(&children), expected);
         assert!(matches!(children.get("n005"), Some(Entry::File(5))));
         assert!(matches!(
-            children.insert(Name::from("n005"), Entry::File(50)),
+            children.insert(Name::from("n005"), Entry::File(50), &seed),
             Some(Entry::File(5))
         ));
         assert!(matches!(
-            children.insert(Name::from("n005"), Entry::File(55)),
+            children.insert(Name::from("n005"), Entry::File(55), &seed),
             Some(Entry::File(50))
         ));
         assert!(matches!(children.get("n005"), Some(Entry::File(55))));
@@ -351,9 +410,10 @@ mod tests {
 
     #[test]
     fn a_small_directory_keeps_bytewise_order() {
+        let seed = Seed::default();
         let mut children = Children::default();
         for name in ["é", "a-b", "Z", "B", "a"] {
-            children.insert(Name::from(name), Entry::File(0));
+            children.insert(Name::from(name), Entry::File(0), &seed);
         }
         assert_eq!(names(&children), ["B", "Z", "a", "a-b", "é"]);
         assert!(children.contains_key("a-b"));

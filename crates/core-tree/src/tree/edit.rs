@@ -331,8 +331,11 @@ impl<F: Clone, R: Record<F>> Editor<'_, F, R> {
         for name in below_first.iter().rev().chain([first]) {
             let mut node = DirNode::empty(now);
             if let Some((name_below, id_below)) = below {
-                node.children
-                    .insert(Name::from(name_below), Entry::Dir(id_below));
+                node.children.insert(
+                    Name::from(name_below),
+                    Entry::Dir(id_below),
+                    &self.tree.seed,
+                );
             }
             let id = self.add_dir(node);
             deepest.get_or_insert(id);

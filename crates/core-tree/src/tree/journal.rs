@@ -23,6 +23,7 @@
 
 use std::sync::Arc;
 
+use super::name_map::SharedLeaf;
 use super::{DirId, DirNode, Entry, Name, Tree};
 
 /// The steps a journaling editor made to one tree, oldest first (see the
@@ -39,12 +40,14 @@ pub struct JournalMark(usize);
 /// One change of a tree, with what it replaced so that it can be undone.
 #[derive(Debug)]
 pub(super) enum Step<F> {
-    /// `name` in `dir` now holds `entry`, and held `old`.
+    /// `name` in `dir` now holds `entry`, and held `old`; in a large
+    /// directory, `leaf` is the entry's leaf, for a twin to share.
     Link {
         dir: DirId,
         name: Name,
         entry: Entry<F>,
         old: Option<Entry<F>>,
+        leaf: Option<SharedLeaf<F>>,
     },
     /// `name` in `dir`, which held `old`, was taken out.
     Unlink {
@@ -133,18 +136,47 @@ impl<'t, F: Clone, R: Record<F>> Editor<'t, F, R> {
     /// Stores `entry` under `name` in `dir`, returning the entry it
     /// replaced.
     pub(super) fn link(&mut self, dir: DirId, name: Name, entry: Entry<F>) -> Option<Entry<F>> {
-        let record = R::ON.then(|| (name.clone(), entry.clone()));
+        self.link_from(dir, name, entry, None)
+    }
+
+    /// [`link`](Self::link), placing the entry in `leaf` (made by a twin's
+    /// directory) when this directory is large too.
+    fn link_from(
+        &mut self,
+        dir: DirId,
+        name: Name,
+        entry: Entry<F>,
+        leaf: Option<SharedLeaf<F>>,
+    ) -> Option<Entry<F>> {
         let adds_file = is_file(Some(&entry));
-        let old = self.tree.node_mut(dir).children.insert(name, entry);
         let tree = &mut *self.tree;
+        let (old, recorded) = if R::ON {
+            let record = (name.clone(), entry.clone());
+            let (old, leaf) = tree
+                .dirs
+                .get_mut(dir.0)
+                .map(|node| node.children.insert_shared(name, entry, &tree.seed))
+                .unwrap_or_else(|| super::missing_dir(dir));
+            (old, Some((record, leaf)))
+        } else {
+            let node = match tree.dirs.get_mut(dir.0) {
+                Some(node) => node,
+                None => super::missing_dir(dir),
+            };
+            (
+                node.children.insert_from(name, entry, leaf, &tree.seed),
+                None,
+            )
+        };
         tree.file_count = tree.file_count + u64::from(adds_file) - u64::from(is_file(old.as_ref()));
-        if let Some((name, entry)) = record {
+        if let Some(((name, entry), leaf)) = recorded {
             let old = old.clone();
             self.record.push(Step::Link {
                 dir,
                 name,
                 entry,
                 old,
+                leaf,
             });
         }
         old
@@ -199,8 +231,12 @@ impl<F: Clone> Step<F> {
     fn redo(self) -> Action<F> {
         match self {
             Step::Link {
-                dir, name, entry, ..
-            } => Action::Link(dir, name, entry),
+                dir,
+                name,
+                entry,
+                leaf,
+                ..
+            } => Action::Link(dir, name, entry, leaf),
             Step::Unlink { dir, name, .. } => Action::Unlink(dir, name),
             Step::AddDir { id, node } => Action::AddDir(id, node),
             Step::DropDir { id, .. } => Action::DropDir(id),
@@ -216,7 +252,9 @@ impl<F: Clone> Step<F> {
                 old: Some(old),
                 ..
             }
-            | Step::Unlink { dir, name, old } => Action::Link(*dir, name.clone(), old.clone()),
+            | Step::Unlink { dir, name, old } => {
+                Action::Link(*dir, name.clone(), old.clone(), None)
+            }
             Step::Link {
                 dir,
                 name,
@@ -231,7 +269,8 @@ impl<F: Clone> Step<F> {
 
 /// A step to make: its kind and what it needs, without what it replaced.
 enum Action<F> {
-    Link(DirId, Name, Entry<F>),
+    /// Link, in the twin's leaf if there is one.
+    Link(DirId, Name, Entry<F>, Option<SharedLeaf<F>>),
     Unlink(DirId, Name),
     /// Add the directory, which must get this id.
     AddDir(DirId, DirNode<F>),
@@ -283,11 +322,11 @@ impl<F: Clone, R: Record<F>> Editor<'_, F, R> {
     /// Makes `action`; `false` if it could not be made as asked.
     fn make(&mut self, action: Action<F>) -> bool {
         match action {
-            Action::Link(dir, name, entry) => {
+            Action::Link(dir, name, entry, leaf) => {
                 if self.tree.dir(dir).is_none() {
                     return false;
                 }
-                self.link(dir, name, entry);
+                self.link_from(dir, name, entry, leaf);
                 true
             }
             Action::Unlink(dir, name) => {

@@ -42,6 +42,7 @@ use std::time::SystemTime;
 use crate::error::TreeError;
 use crate::path::{is_normal, NormPath};
 
+use children::Seed;
 use dir_table::DirTable;
 
 pub use edit::{Journaled, Removed};
@@ -59,6 +60,8 @@ pub struct Tree<F> {
     root: DirId,
     file_count: u64,
     dir_count: u64,
+    /// How large directories hash their names; a copy of the tree keeps it.
+    seed: Seed,
 }
 
 /// How far a path resolves.
@@ -88,6 +91,7 @@ impl<F: Clone> Tree<F> {
             root,
             file_count: 0,
             dir_count: 0,
+            seed: Seed::default(),
         }
     }
 

@@ -20,10 +20,13 @@
 //! a name through the directory (`wide_lookup_str`) the same to within
 //! the seeds' noise.
 //!
-//! Names are hashed with a seeded hash (`foldhash`, a seed per map), so
-//! which names collide cannot be chosen from outside, and the trie's order
-//! (hash order) is never shown: the directory sorts its names when it lists
-//! them.
+//! Names are hashed with a seeded hash (`foldhash`, a seed per tree, which
+//! the tree's copies keep), so which names collide cannot be chosen from
+//! outside, and the trie's order (hash order) is never shown: the directory
+//! sorts its names when it lists them. Two maps with one seed hash a name
+//! alike, so a leaf one of them made can sit in the other too
+//! ([`SharedLeaf`]): the writer's twin trees hold one leaf per entry
+//! between them, not one each.
 //!
 //! Invariants:
 //! - an entry sits in the slot its hash selects at every level on its way
@@ -128,13 +131,30 @@ impl<F> Named<F> {
     }
 }
 
+/// A leaf (an entry with its name and hash) that one map made, to be
+/// placed in another map of the same seed ([`NameMap::insert_from`]), so
+/// both point to one allocation. Always a `Child::Leaf`.
+pub(crate) struct SharedLeaf<F>(Arc<Child<F>>);
+
+impl<F> fmt::Debug for SharedLeaf<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedLeaf").finish_non_exhaustive()
+    }
+}
+
 impl<F> NameMap<F> {
     /// An empty map with a fresh seed.
+    #[cfg(test)]
     pub(crate) fn new() -> Self {
+        Self::with_hasher(RandomState::default())
+    }
+
+    /// An empty map hashing names with `hasher` (its tree's).
+    pub(crate) fn with_hasher(hasher: RandomState) -> Self {
         NameMap {
             root: Arc::new(Node::empty()),
             len: 0,
-            hasher: RandomState::default(),
+            hasher,
         }
     }
 
@@ -191,9 +211,42 @@ impl<F> NameMap<F> {
 impl<F: Clone> NameMap<F> {
     /// Stores `entry` under `name`, returning the entry it replaces.
     pub(crate) fn insert(&mut self, name: Name, entry: Entry<F>) -> Option<Entry<F>> {
+        self.insert_shared(name, entry).0
+    }
+
+    /// [`insert`](Self::insert), also handing back the new leaf, for a map
+    /// of the same seed to share.
+    pub(crate) fn insert_shared(
+        &mut self,
+        name: Name,
+        entry: Entry<F>,
+    ) -> (Option<Entry<F>>, SharedLeaf<F>) {
         let hash = self.hash(&name);
-        let named = Named { hash, name, entry };
-        let replaced = insert_below(Arc::make_mut(&mut self.root), 0, named);
+        let leaf = Arc::new(Child::Leaf(Named { hash, name, entry }));
+        let replaced = self.insert_leaf(hash, Arc::clone(&leaf));
+        (replaced, SharedLeaf(leaf))
+    }
+
+    /// Stores the entry of a leaf another map made, sharing the leaf when
+    /// that map hashes names as this one does (else copying the entry into
+    /// a leaf of this map's); returns the entry it replaces.
+    pub(crate) fn insert_from(&mut self, leaf: SharedLeaf<F>) -> Option<Entry<F>> {
+        let Child::Leaf(named) = &*leaf.0 else {
+            return None;
+        };
+        let hash = self.hash(&named.name);
+        if hash == named.hash {
+            self.insert_leaf(hash, leaf.0)
+        } else {
+            let named = named.clone();
+            self.insert(named.name, named.entry)
+        }
+    }
+
+    /// Stores `leaf` (a `Child::Leaf` whose hash is `hash`, this map's hash
+    /// of its name).
+    fn insert_leaf(&mut self, hash: u64, leaf: Arc<Child<F>>) -> Option<Entry<F>> {
+        let replaced = insert_below(Arc::make_mut(&mut self.root), 0, hash, leaf);
         if replaced.is_none() {
             self.len += 1;
         }
@@ -213,65 +266,86 @@ impl<F: Clone> NameMap<F> {
     }
 }
 
-/// Inserts `named` into the subtrie `node` at level `shift`; returns the
-/// entry it replaced. Recurses once per level (at most 16).
-fn insert_below<F: Clone>(node: &mut Node<F>, shift: u32, named: Named<F>) -> Option<Entry<F>> {
-    let slot = &mut node.slots[index_at(named.hash, shift)];
+/// Inserts `leaf` (a `Child::Leaf` of hash `hash`) into the subtrie `node`
+/// at level `shift`; returns the entry it replaced. Recurses once per level
+/// (at most 16).
+fn insert_below<F: Clone>(
+    node: &mut Node<F>,
+    shift: u32,
+    hash: u64,
+    leaf: Arc<Child<F>>,
+) -> Option<Entry<F>> {
+    let slot = &mut node.slots[index_at(hash, shift)];
     let Some(child) = slot.take() else {
-        *slot = Some(Arc::new(Child::Leaf(named)));
+        *slot = Some(leaf);
         return None;
     };
-    let (child, replaced) = insert_into(child, shift, named);
+    let (child, replaced) = insert_into(child, shift, hash, leaf);
     *slot = Some(child);
     replaced
 }
 
-/// Inserts `named` into `child`, the occupant of a slot at level `shift`;
-/// returns what the slot holds afterwards and the entry `named` replaced.
+/// Inserts `leaf` (a `Child::Leaf` of hash `hash`) into `child`, the
+/// occupant of a slot at level `shift`; returns what the slot holds
+/// afterwards and the entry `leaf` replaced.
 fn insert_into<F: Clone>(
     mut child: Arc<Child<F>>,
     shift: u32,
-    named: Named<F>,
+    hash: u64,
+    leaf: Arc<Child<F>>,
 ) -> (Arc<Child<F>>, Option<Entry<F>>) {
-    if let Some(hash) = hash_of(&child) {
-        if hash != named.hash {
+    if let Some(resident_hash) = hash_of(&child) {
+        if resident_hash != hash {
             // Two hashes differing below this level (they agree on every
             // level down to here, so `shift + BITS` < 64): push the
             // occupant down one level, then insert beside it.
             let mut below = Node::empty();
-            below.slots[index_at(hash, shift + BITS)] = Some(child);
-            let replaced = insert_below(&mut below, shift + BITS, named);
+            below.slots[index_at(resident_hash, shift + BITS)] = Some(child);
+            let replaced = insert_below(&mut below, shift + BITS, hash, leaf);
             return (Arc::new(Child::Node(below)), replaced);
         }
     }
-    // A leaf of the same hash is replaced, not copied and changed.
-    if let Child::Leaf(resident) = &*child {
-        return if resident.name == named.name {
-            let replaced = resident.entry.clone();
-            (Arc::new(Child::Leaf(named)), Some(replaced))
-        } else {
-            let bucket = vec![resident.clone(), named];
-            (Arc::new(Child::Bucket(bucket)), None)
-        };
-    }
-    let replaced = match Arc::make_mut(&mut child) {
-        Child::Node(node) => insert_below(node, shift + BITS, named),
-        Child::Bucket(bucket) => {
-            match bucket
-                .iter_mut()
-                .find(|resident| resident.name == named.name)
-            {
-                Some(resident) => Some(mem::replace(resident, named).entry),
-                None => {
-                    bucket.push(named);
-                    None
-                }
+    match &*child {
+        // A leaf of the same hash is replaced, not copied and changed.
+        Child::Leaf(resident) => {
+            let Child::Leaf(named) = &*leaf else {
+                return (child, None);
+            };
+            if resident.name == named.name {
+                let replaced = resident.entry.clone();
+                (leaf, Some(replaced))
+            } else {
+                let bucket = vec![resident.clone(), named.clone()];
+                (Arc::new(Child::Bucket(bucket)), None)
             }
         }
-        // A leaf returned above: there is nothing to insert into.
-        Child::Leaf(_) => None,
-    };
-    (child, replaced)
+        Child::Bucket(_) => {
+            let Child::Leaf(named) = Arc::unwrap_or_clone(leaf) else {
+                return (child, None);
+            };
+            let replaced = match Arc::make_mut(&mut child) {
+                Child::Bucket(bucket) => match bucket
+                    .iter_mut()
+                    .find(|resident| resident.name == named.name)
+                {
+                    Some(resident) => Some(mem::replace(resident, named).entry),
+                    None => {
+                        bucket.push(named);
+                        None
+                    }
+                },
+                Child::Leaf(_) | Child::Node(_) => None,
+            };
+            (child, replaced)
+        }
+        Child::Node(_) => {
+            let replaced = match Arc::make_mut(&mut child) {
+                Child::Node(node) => insert_below(node, shift + BITS, hash, leaf),
+                Child::Leaf(_) | Child::Bucket(_) => None,
+            };
+            (child, replaced)
+        }
+    }
 }
 
 /// The one hash of the entries in a leaf or a bucket; `None` for a node.
@@ -416,6 +490,11 @@ mod tests {
         depth
     }
 
+    /// A leaf holding `named`, to insert by hand.
+    fn leaf(named: super::Named<u32>) -> std::sync::Arc<Child<u32>> {
+        std::sync::Arc::new(Child::Leaf(named))
+    }
+
     #[test]
     fn behaves_like_a_map_and_snapshots_stay_put() {
         let mut map = NameMap::new();
@@ -489,7 +568,7 @@ mod tests {
                 entry: Entry::File(value),
             };
             let root = std::sync::Arc::make_mut(&mut map.root);
-            assert!(super::insert_below(root, 0, forged).is_none());
+            assert!(super::insert_below(root, 0, forged.hash, leaf(forged)).is_none());
             map.len += 1;
         }
         let snapshot = map.clone();
@@ -500,7 +579,7 @@ mod tests {
         };
         let root = std::sync::Arc::make_mut(&mut map.root);
         assert!(matches!(
-            super::insert_below(root, 0, replacing),
+            super::insert_below(root, 0, replacing.hash, leaf(replacing)),
             Some(Entry::File(2))
         ));
         assert!(matches!(
@@ -546,7 +625,7 @@ mod tests {
             entry: Entry::File(2),
         };
         let root = std::sync::Arc::make_mut(&mut map.root);
-        assert!(super::insert_below(root, 0, forged).is_none());
+        assert!(super::insert_below(root, 0, forged.hash, leaf(forged)).is_none());
         map.len += 1;
         // A name of the same root slot but another hash.
         let other = (0..10_000)
@@ -583,7 +662,7 @@ mod tests {
             entry: Entry::File(2),
         };
         let root = std::sync::Arc::make_mut(&mut map.root);
-        assert!(super::insert_below(root, 0, forged).is_none());
+        assert!(super::insert_below(root, 0, forged.hash, leaf(forged)).is_none());
         map.len += 1;
         let slot = map.root.slots[super::index_at(hash_of_a, 0)].as_deref();
         assert!(matches!(slot, Some(Child::Bucket(bucket)) if bucket.len() == 2));

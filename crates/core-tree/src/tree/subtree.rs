@@ -268,24 +268,29 @@ impl<F: Clone, R: Record<F>> Editor<'_, F, R> {
         // found halfway leaves the tree untouched. Until the directories
         // are stored, a directory entry holds its index in the plan.
         let dir_total = subtree.dirs.len().max(1);
+        let seed = self.tree.seed.clone();
         let now = SystemTime::now();
         let mut nodes: Vec<DirNode<F>> = (0..dir_total).map(|_| DirNode::empty(now)).collect();
         let duplicate = |relative: String| TreeError::AlreadyExists {
             path: format!("{}/{}", dst.as_str(), relative),
         };
         for (index, dir) in subtree.dirs.iter().enumerate().skip(1) {
-            let previous = nodes[dir.parent]
-                .children
-                .insert(dir.name.clone(), Entry::Dir(DirId(index as u64)));
+            let previous = nodes[dir.parent].children.insert(
+                dir.name.clone(),
+                Entry::Dir(DirId(index as u64)),
+                &seed,
+            );
             if previous.is_some() {
                 return Err(duplicate(subtree.relative_path(index)));
             }
         }
         let Subtree { dirs, files } = subtree;
         for file in files {
-            let previous = nodes[file.parent]
-                .children
-                .insert(file.name.clone(), Entry::File(file.file));
+            let previous = nodes[file.parent].children.insert(
+                file.name.clone(),
+                Entry::File(file.file),
+                &seed,
+            );
             if previous.is_some() {
                 return Err(duplicate(relative_path_in(
                     &dirs,
@@ -306,7 +311,7 @@ impl<F: Clone, R: Record<F>> Editor<'_, F, R> {
                     Entry::Dir(DirId(index)) => Entry::Dir(ids[index as usize]),
                     file => file,
                 };
-                node.children.insert(name, entry);
+                node.children.insert(name, entry, &seed);
             }
             ids[nodes.len()] = self.add_dir(node);
         }

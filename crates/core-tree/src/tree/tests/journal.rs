@@ -205,3 +205,38 @@ fn failures_record_nothing_and_a_stranger_refuses_the_replay() {
     assert!(!stranger.replay(&mut journal));
     assert!(journal.is_empty(), "a replay always empties the journal");
 }
+
+/// Twins hash names alike (a copy keeps its tree's seed), so an entry added
+/// to a large directory and replayed on the twin sits in one leaf that both
+/// point to, while a later replacement in one twin leaves the other's
+/// entry as it was until its own replay.
+#[test]
+fn twins_share_the_leaves_of_large_directories() {
+    let mut tree: Tree<u32> = Tree::new();
+    tree.create_dir(&p("/wide")).expect("fresh");
+    for i in 0..20 {
+        tree.insert_file(&p(&format!("/wide/f{i}")), i)
+            .expect("fresh");
+    }
+    let mut twin = tree.clone();
+    let mut journal = Journal::new();
+    tree.journaled(&mut journal)
+        .insert_file(&p("/wide/new"), 99)
+        .expect("fresh");
+    assert!(twin.replay(&mut journal));
+    let entry = |tree: &Tree<u32>| {
+        let NodeRef::Dir { node, .. } = tree.lookup(&p("/wide")).expect("a directory") else {
+            panic!("/wide is a directory");
+        };
+        std::ptr::from_ref(node.get("new").expect("replayed"))
+    };
+    assert_eq!(entry(&tree), entry(&twin), "one leaf for both twins");
+
+    tree.journaled(&mut journal)
+        .replace_file(&p("/wide/new"), 100)
+        .expect("present");
+    assert_eq!(super::file_at(&twin, "/wide/new"), 99);
+    assert_eq!(super::file_at(&tree, "/wide/new"), 100);
+    assert!(twin.replay(&mut journal));
+    assert_eq!(super::file_at(&twin, "/wide/new"), 100);
+}
