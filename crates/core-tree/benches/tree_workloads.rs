@@ -149,8 +149,9 @@ pub fn create_twin(twins: &mut Twins, path: &NormPath, payload: &Payload) {
         .insert_file(path, Arc::clone(payload))
         .expect("a free name");
     std::mem::swap(&mut twins.working, &mut twins.published);
-    let replayed = Arc::make_mut(&mut twins.working).replay(&mut twins.journal);
+    let replayed = Arc::make_mut(&mut twins.working).replay(&twins.journal);
     assert!(replayed, "twins replay each other's journal");
+    twins.journal.clear();
 }
 
 /// The alternative to per-directory maps that issue 13 asks to measure: a

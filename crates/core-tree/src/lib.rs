@@ -22,6 +22,6 @@ pub use error::{PathError, TreeError};
 pub use path::NormPath;
 pub use tree::{
     DirId, DirNode, Entry, Journal, JournalMark, Journaled, Name, NodeRef, Removed, Subtree,
-    SubtreeDir, SubtreeFile, Tree,
+    SubtreeDir, SubtreeFile, Tree, RETAINED_STEPS,
 };
 pub use walk::{walk, Walk};

@@ -90,8 +90,9 @@ impl TreeWriter {
     /// holds on the files the batch moved, then frees the data of the files
     /// it unlinked and gives their holds back.
     pub(crate) fn publish(&mut self) {
-        // Also brings the twin up to date and empties the journal, which
-        // held references to the files the batch replaced or unlinked.
+        // Also brings the twin up to date if no reader holds it, emptying
+        // the journal: then neither holds the files the batch replaced or
+        // unlinked any more.
         self.work.publish(&self.core.published);
         // First, so that each unlinked file's hold below is the batch's only
         // reference to it.
@@ -109,20 +110,22 @@ impl TreeWriter {
 
     /// [`TreeWriter::apply`], with a panic caught and reported as
     /// [`Error::Internal`]. A panic can only happen while the mutation is
-    /// planned, and unwinding drops the plan's guards, so the writer, the
-    /// tree, the ledger, the node count and every lock stay as they were and
-    /// the writer goes on serving.
+    /// planned, and unwinding drops the plan's guards; the steps the plan
+    /// made are rolled back here, as for a plan that fails, so the tree,
+    /// the ledger, the node count and every lock are as they were and the
+    /// writer goes on serving.
     pub(crate) fn apply_caught(&mut self, mutation: Mutation) -> Result<Outcome> {
         let operation = mutation.name();
-        let mark = self.work.mark();
+        let mark = self.work.begin();
         let outcome =
             catch_unwind(AssertUnwindSafe(|| self.apply(mutation))).unwrap_or_else(|_| {
                 Err(Error::Internal {
                     operation: operation.to_owned(),
                 })
             });
-        if outcome.is_err() {
-            self.work.roll_back(mark);
+        match outcome {
+            Ok(_) => self.work.commit(mark),
+            Err(_) => self.work.roll_back(mark),
         }
         outcome
     }
@@ -334,10 +337,11 @@ impl Plan<'_> {
         Ok(linked.len() as u64)
     }
 
-    /// Moves the node counter from the working tree's count to `next`'s:
-    /// an increase is counted now (failing with `NodeLimitExceeded` if it
-    /// would pass `max_nodes`, and given back if the plan is dropped), a
-    /// decrease when the plan commits.
+    /// Moves the node counter from the working tree's count before the
+    /// mutation (`nodes_before`) to its count now, `next` being that tree
+    /// as edited: an increase is counted now (failing with
+    /// `NodeLimitExceeded` if it would pass `max_nodes`, and given back if
+    /// the plan is dropped), a decrease when the plan commits.
     fn settle_nodes(&self, next: &Tree<FileRef>, undo: &mut Undo<'_>) -> Result<()> {
         let before = self.nodes_before;
         let after = node_total(next);

@@ -88,13 +88,34 @@ impl<F> Journal<F> {
         JournalMark(self.steps.len())
     }
 
-    /// Forgets every step, keeping the memory for the next ones (and
-    /// dropping what the steps kept alive: replaced entries, dropped
-    /// directories).
+    /// Forgets every step, as [`forget_before`](Self::forget_before) the
+    /// end does.
     pub fn clear(&mut self) {
-        self.steps.clear();
+        self.forget_before(self.mark());
+    }
+
+    /// The mark of the journal's first step (of its end when empty).
+    pub fn first_mark(&self) -> JournalMark {
+        JournalMark(0)
+    }
+
+    /// Forgets the steps before `mark` (a tree that replays the journal
+    /// from now on starts where `mark` was), dropping what they kept alive:
+    /// replaced entries, dropped directories. Marks taken before are
+    /// meaningless afterwards: the step that was at `mark` is now at
+    /// [`first_mark`](Self::first_mark). An emptied journal keeps memory for at most
+    /// [`RETAINED_STEPS`] steps, so one huge batch does not hold memory for
+    /// the writer's whole life.
+    pub fn forget_before(&mut self, mark: JournalMark) {
+        self.steps.drain(..mark.0.min(self.steps.len()));
+        if self.steps.is_empty() {
+            self.steps.shrink_to(RETAINED_STEPS);
+        }
     }
 }
+
+/// The most steps an emptied journal keeps room for.
+pub const RETAINED_STEPS: usize = 1024;
 
 /// Where an editor's steps go: a journal, or nowhere.
 pub(super) trait Record<F> {
@@ -228,7 +249,7 @@ impl<'t, F: Clone, R: Record<F>> Editor<'t, F, R> {
 
 impl<F: Clone> Step<F> {
     /// What makes this step again.
-    fn redo(self) -> Action<F> {
+    fn redo(&self) -> Action<F> {
         match self {
             Step::Link {
                 dir,
@@ -236,10 +257,10 @@ impl<F: Clone> Step<F> {
                 entry,
                 leaf,
                 ..
-            } => Action::Link(dir, name, entry, leaf),
-            Step::Unlink { dir, name, .. } => Action::Unlink(dir, name),
-            Step::AddDir { id, node } => Action::AddDir(id, node),
-            Step::DropDir { id, .. } => Action::DropDir(id),
+            } => Action::Link(*dir, name.clone(), entry.clone(), leaf.clone()),
+            Step::Unlink { dir, name, .. } => Action::Unlink(*dir, name.clone()),
+            Step::AddDir { id, node } => Action::AddDir(*id, node.clone()),
+            Step::DropDir { id, .. } => Action::DropDir(*id),
         }
     }
 
@@ -281,8 +302,9 @@ impl<F: Clone> Tree<F> {
     /// Undoes every step `journal` recorded after `mark`, newest first, and
     /// records the undoing steps in `journal` too, so that a replay of the
     /// whole journal still does what this tree went through. The tree then
-    /// holds what it held at `mark` (directory ids freed by the roll-back
-    /// are free again, in another order).
+    /// holds what it held at `mark`, and hands out directory ids in the
+    /// order it would have then (a freed id is handed out again last in,
+    /// first out).
     ///
     /// `journal` must be this tree's, as [`Journal`] says; `mark` one of its
     /// marks.
@@ -298,23 +320,19 @@ impl<F: Clone> Tree<F> {
         }
     }
 
-    /// Makes the steps of `journal` on this tree, oldest first, and empties
-    /// the journal. This tree must be equal to the journaled tree as it was
-    /// when `journal` began (as the writer's twin is, see the module
-    /// documentation); it then ends equal to the journaled tree as it is
-    /// now.
+    /// Makes the steps of `journal` on this tree, oldest first. This tree
+    /// must be equal to the journaled tree as it was when `journal` began
+    /// (or was last cut by [`Journal::forget_before`]), as the writer's twin
+    /// is (see the module documentation); it then ends equal to the
+    /// journaled tree as it is now.
     ///
     /// Returns `false` if a step could not be made as recorded (a directory
     /// got another id, or a name or directory was missing): the trees were
     /// not equal, and this one is now unusable.
     #[must_use]
-    pub fn replay(&mut self, journal: &mut Journal<F>) -> bool {
+    pub fn replay(&mut self, journal: &Journal<F>) -> bool {
         let mut editor = Editor::new(self, Unrecorded);
-        let mut done = true;
-        for step in journal.steps.drain(..) {
-            done = done && editor.make(step.redo());
-        }
-        done
+        journal.steps.iter().all(|step| editor.make(step.redo()))
     }
 }
 

@@ -46,7 +46,7 @@ use children::Seed;
 use dir_table::DirTable;
 
 pub use edit::{Journaled, Removed};
-pub use journal::{Journal, JournalMark};
+pub use journal::{Journal, JournalMark, RETAINED_STEPS};
 pub use node::{DirId, DirNode, Entry, Name, NodeRef};
 pub use subtree::{Subtree, SubtreeDir, SubtreeFile};
 

@@ -136,6 +136,13 @@ impl<F> Named<F> {
 /// both point to one allocation. Always a `Child::Leaf`.
 pub(crate) struct SharedLeaf<F>(Arc<Child<F>>);
 
+// Manual impl: cloning a leaf's handle is a reference count, whatever `F` is.
+impl<F> Clone for SharedLeaf<F> {
+    fn clone(&self) -> Self {
+        SharedLeaf(Arc::clone(&self.0))
+    }
+}
+
 impl<F> fmt::Debug for SharedLeaf<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SharedLeaf").finish_non_exhaustive()
