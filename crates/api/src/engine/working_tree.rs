@@ -169,3 +169,6 @@ impl WorkingTree {
         self.published_at = self.journal.first_mark();
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests;
