@@ -27,6 +27,7 @@ both_strategies!(
     mt_concurrent_rename_exactly_one_wins,
     mt_concurrent_appends_are_whole_records,
     mt_walk_and_glob_are_consistent_snapshots,
+    mt_a_slow_walk_sees_one_tree_across_many_publications,
     mt_quota_holds_under_contention,
 );
 
@@ -415,6 +416,81 @@ fn mt_walk_and_glob_are_consistent_snapshots(ctx: Ctx) {
         std::panic::resume_unwind(p);
     }
     assert_eq!(fs.glob("/m/*/token").unwrap().len(), 1);
+}
+
+/// Readers walk slowly (yielding between directories) while a mover
+/// shuttles files one by one between two large directories and creates and
+/// removes others: every walk, one snapshot held across many publications,
+/// must count every shuttled file exactly once. The writer edits its trees
+/// in place (twin trees): were it ever to edit a tree a walk still held,
+/// a walk would count a moved file twice or not at all.
+fn mt_a_slow_walk_sees_one_tree_across_many_publications(ctx: Ctx) {
+    const FILES: usize = 24;
+    let fs = ctx.fs();
+    for dir in ["/w/a", "/w/b", "/w/c"] {
+        fs.mkdir(dir, false).unwrap();
+    }
+    for i in 0..FILES {
+        fs.write(format!("/w/a/f{i:02}").as_str(), b"x").unwrap();
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let moves = Arc::new(AtomicUsize::new(0));
+    let mover = {
+        let fs = fs.clone();
+        let stop = Arc::clone(&stop);
+        let moves = Arc::clone(&moves);
+        thread::spawn(move || {
+            let mut n = 0usize;
+            while !stop.load(Ordering::Relaxed) {
+                let name = format!("f{:02}", n % FILES);
+                let (from, to) = if (n / FILES) % 2 == 0 {
+                    ("a", "b")
+                } else {
+                    ("b", "a")
+                };
+                fs.rename(&format!("/w/{from}/{name}"), &format!("/w/{to}/{name}"))
+                    .unwrap();
+                let tmp = format!("/w/c/t{}", n % 12);
+                if fs.exists(&tmp) {
+                    fs.remove(&tmp).unwrap();
+                } else {
+                    fs.write(tmp.as_str(), b"y").unwrap();
+                }
+                n += 1;
+                moves.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    };
+    let start = Instant::now();
+    let walkers: Vec<_> = (0..2)
+        .map(|_| {
+            let fs = fs.clone();
+            let moves = Arc::clone(&moves);
+            thread::spawn(move || {
+                let mut walks = 0usize;
+                while walks < 100 || moves.load(Ordering::Relaxed) < 2_000 {
+                    assert!(start.elapsed() < DEADLINE, "no progress");
+                    let mut shuttled = 0;
+                    for (dir, _, files) in fs.walk("/w").unwrap() {
+                        if dir == "/w/a" || dir == "/w/b" {
+                            shuttled += files.len();
+                        }
+                        thread::yield_now();
+                    }
+                    assert_eq!(shuttled, FILES, "one walk counted every file once");
+                    walks += 1;
+                }
+            })
+        })
+        .collect();
+    let results: Vec<_> = walkers.into_iter().map(thread::JoinHandle::join).collect();
+    stop.store(true, Ordering::Relaxed);
+    mover.join().expect("mover thread");
+    for result in results {
+        if let Err(p) = result {
+            std::panic::resume_unwind(p);
+        }
+    }
 }
 
 fn mt_quota_holds_under_contention(ctx: Ctx) {

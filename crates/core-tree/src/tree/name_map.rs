@@ -8,10 +8,12 @@
 //! array of 16 pointers per level, never names. A B-tree of names compares
 //! strings at every level and copies names with every node it copies.
 //!
-//! What a create in a large directory costs is that copy: each occupied
-//! slot copied writes the reference count of another allocation (a cache
-//! line of its own), and dropping the replaced node, when the snapshot that
-//! held it goes, writes it again. Sixteen slots per node rather than 32
+//! What a create in a large directory cost, when every edit copied the
+//! nodes on its path (before the writer kept twin trees and edited in
+//! place; it still copies a node a snapshot shares), is that copy: each
+//! occupied slot copied writes the reference count of another allocation
+//! (a cache line of its own), and dropping the replaced node, when the
+//! snapshot that held it goes, writes it again. Sixteen slots per node rather than 32
 //! halve those writes per level for one more level of descent, and a slot
 //! of one pointer (no variant beside it) is copied with a null test and an
 //! increment. Measured (`scripts/callgrind_tree.sh`, 10,000 entries): a

@@ -7,7 +7,15 @@
 //! the value of the latest store ordered before it, or the initial value), a
 //! load sees everything the storing thread wrote before its `store`, and a
 //! loaded version stays alive while it is held, whatever is stored later;
-//! a replaced version is freed when its last holder lets go.
+//! a replaced version is freed when its last holder lets go. And (for
+//! [`Published::swap`]) once a swap returns, every reader still holding the
+//! version it replaced holds a counted reference to it, so the replaced
+//! `Arc`'s count says whether anyone can still read it. arc-swap states
+//! this in its design notes rather than its API docs: `swap` waits for
+//! readers (`wait_for_readers`, which pays every debt on the old pointer
+//! with `SeqCst` operations) before it returns the old `Arc`, and its API
+//! lets safe code call `Arc::get_mut` on that `Arc` and write through it,
+//! which would be unsound otherwise.
 //!
 //! `arc-swap` is not loom-aware, so loom builds substitute a loom
 //! `Mutex<Arc<T>>` (std's `Arc`, as everywhere: see the module above). The
