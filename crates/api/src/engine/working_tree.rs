@@ -154,18 +154,17 @@ impl WorkingTree {
         let Some(twin) = self.twin.as_mut().and_then(Arc::get_mut) else {
             return;
         };
-        let caught_up = twin.replay(&self.journal);
+        let caught_up = twin.replay_and_forget_before(&mut self.journal, self.published_at);
         let twin = self.twin.take();
         if let (true, Some(twin)) = (caught_up, twin) {
             // The tree dropped here is the published one (a count) or a
             // copy of it made while the twin was held (this batch's edits).
             self.tree = twin;
         }
-        // Either way the journal now needs only what the tree the next
+        // Either way the journal now holds only what the tree the next
         // publication hands back lacks. (A replay that failed would be a
         // broken invariant of the journal; the twin, which no one else
         // held, is dropped and the writer goes on from its working tree.)
-        self.journal.forget_before(self.published_at);
         self.published_at = self.journal.first_mark();
     }
 }

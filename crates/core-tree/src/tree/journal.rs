@@ -264,6 +264,23 @@ impl<F: Clone> Step<F> {
         }
     }
 
+    /// [`redo`](Self::redo) of a step no longer needed: moves instead of
+    /// copying.
+    fn into_redo(self) -> Action<F> {
+        match self {
+            Step::Link {
+                dir,
+                name,
+                entry,
+                leaf,
+                ..
+            } => Action::Link(dir, name, entry, leaf),
+            Step::Unlink { dir, name, .. } => Action::Unlink(dir, name),
+            Step::AddDir { id, node } => Action::AddDir(id, node),
+            Step::DropDir { id, .. } => Action::DropDir(id),
+        }
+    }
+
     /// What undoes this step.
     fn undo(&self) -> Action<F> {
         match self {
@@ -333,6 +350,26 @@ impl<F: Clone> Tree<F> {
     pub fn replay(&mut self, journal: &Journal<F>) -> bool {
         let mut editor = Editor::new(self, Unrecorded);
         journal.steps.iter().all(|step| editor.make(step.redo()))
+    }
+
+    /// [`replay`](Self::replay), then [`Journal::forget_before`] `mark`: the
+    /// steps to forget are moved into this tree rather than copied.
+    #[must_use]
+    pub fn replay_and_forget_before(
+        &mut self,
+        journal: &mut Journal<F>,
+        mark: JournalMark,
+    ) -> bool {
+        let forget = mark.0.min(journal.steps.len());
+        let mut editor = Editor::new(self, Unrecorded);
+        let mut done = true;
+        for step in journal.steps.drain(..forget) {
+            done = done && editor.make(step.into_redo());
+        }
+        done = done && journal.steps.iter().all(|step| editor.make(step.redo()));
+        // Forgets nothing more, but gives back an emptied journal's memory.
+        journal.forget_before(journal.first_mark());
+        done
     }
 }
 
