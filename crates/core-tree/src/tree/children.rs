@@ -210,7 +210,15 @@ impl<F> Children<F> {
         match self {
             Children::Few(few) => {
                 let rest_head = head_of(rest);
-                for candidate in few.iter() {
+                // The first entry apart: a directory on a path mostly holds
+                // one, and it is then tried without setting up a loop.
+                let [first, others @ ..] = few.as_slice() else {
+                    return None;
+                };
+                if first.names_first_component(rest, rest_head) {
+                    return Some((first.len, &first.entry));
+                }
+                for candidate in others {
                     if candidate.names_first_component(rest, rest_head) {
                         return Some((candidate.len, &candidate.entry));
                     }
