@@ -317,6 +317,7 @@ fn empty_path_is_the_root(ctx: Ctx) {
 
 both_strategies!(
     paths_normalize,
+    opens_take_any_spelling_of_a_path,
     path_through_a_file_is_not_a_directory,
     missing_parent_is_not_found,
     invalid_paths_are_invalid_input_everywhere,
@@ -352,6 +353,84 @@ fn paths_normalize(ctx: Ctx) {
     // `..` inside stays below the root: fine.
     assert!(fs.is_file("/a/../a/c.txt"));
     assert!(fs.is_dir("a/.."));
+}
+
+/// `open` resolves the path as written before parsing it (a file found so
+/// was named by a normal path): every spelling must still open, create or
+/// refuse what the normal form names, and the handle must name the normal
+/// form.
+fn opens_take_any_spelling_of_a_path(ctx: Ctx) {
+    let fs = ctx.fs();
+    fs.mkdir("/a/b", true).unwrap();
+    fs.write("/a/b/c.txt", b"content").unwrap();
+    let aliases = [
+        "/a/b/c.txt",
+        "a/b/c.txt",
+        "/a/./b/c.txt",
+        "//a/b//c.txt",
+        "/a/b/c.txt/",
+        "\\a\\b\\c.txt",
+        "/a/x/../b/c.txt",
+    ];
+    for alias in aliases {
+        for mode in [OpenMode::Read, OpenMode::ReadWrite, OpenMode::Append] {
+            let mut handle = fs.open(alias, mode).unwrap();
+            assert_eq!(handle.path(), "/a/b/c.txt", "{alias:?} {mode:?}");
+            assert_eq!(handle.size(), 7, "{alias:?} {mode:?}");
+            if mode.is_readable() {
+                let mut read = Vec::new();
+                std::io::Read::read_to_end(&mut handle, &mut read).unwrap();
+                assert_eq!(read, b"content", "{alias:?} {mode:?}");
+            }
+        }
+        expect_kind(
+            fs.open(alias, OpenMode::CreateNew),
+            ErrorKind::AlreadyExists,
+        );
+    }
+    // Missing, in each spelling: refused by name, or created at the normal
+    // form.
+    for (alias, normal) in [
+        ("/a/b/new1", "/a/b/new1"),
+        ("a/b/new2", "/a/b/new2"),
+        ("/a/./b/new3", "/a/b/new3"),
+        ("/a/b/new4/", "/a/b/new4"),
+    ] {
+        match fs.open(alias, OpenMode::Read) {
+            Err(dmemfs::Error::NotFound { path }) => assert_eq!(path, normal, "{alias:?}"),
+            other => panic!("{alias:?}: {other:?}"),
+        }
+        let handle = fs.open(alias, OpenMode::Write).unwrap();
+        assert_eq!(handle.path(), normal, "{alias:?}");
+        drop(handle);
+        assert!(fs.is_file(normal), "{alias:?}");
+    }
+    // A directory in any spelling is a directory; through a file, not one.
+    for alias in ["/a/b", "/a/b/", "a//b", "/a/b/."] {
+        for mode in [OpenMode::Read, OpenMode::Write] {
+            match fs.open(alias, mode) {
+                Err(dmemfs::Error::IsADirectory { path }) => assert_eq!(path, "/a/b"),
+                other => panic!("{alias:?} {mode:?}: {other:?}"),
+            }
+        }
+    }
+    expect_kind(
+        fs.open("/a/b/c.txt/d", OpenMode::Write),
+        ErrorKind::NotADirectory,
+    );
+    expect_kind(
+        fs.open("/a/b/c.txt/./d", OpenMode::Read),
+        ErrorKind::NotADirectory,
+    );
+    // A spelling that does not parse is refused as before.
+    expect_kind(
+        fs.open("/a/b/c.txt\0", OpenMode::Read),
+        ErrorKind::InvalidInput,
+    );
+    expect_kind(
+        fs.open("/../a/b/c.txt", OpenMode::Read),
+        ErrorKind::InvalidInput,
+    );
 }
 
 fn path_through_a_file_is_not_a_directory(ctx: Ctx) {

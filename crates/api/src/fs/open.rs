@@ -2,11 +2,14 @@
 //! [`MemoryFileSystem::open_with`], which hand out [`FileHandle`]s holding
 //! the file's lock as a handle.
 
-use dmemfs_core_tree::NormPath;
-use dmemfs_storage_backends::{File, FileHold, FileStorage, FileWriteHold, Holder};
+use std::time::Duration;
+
+use dmemfs_core_tree::{NodeRef, NormPath, Tree};
+use dmemfs_storage_backends::{File, FileHold, FileStorage, FileWriteHold, Holder, LockTimedOut};
 
 use super::{file_in, parse, MemoryFileSystem};
 use crate::engine::{Created, OnExists, Request};
+use crate::fs_core::FileRef;
 use crate::handle::Hold;
 use crate::sync::Arc;
 use crate::{Error, FileHandle, OpenMode, OpenOptions, Result};
@@ -21,7 +24,15 @@ impl MemoryFileSystem {
     /// A `Read` open shares the file and never changes it, so it refuses a
     /// preallocation (`InvalidInput`) before looking anything up.
     pub fn open_with(&self, path: &str, mode: OpenMode, opts: OpenOptions) -> Result<FileHandle> {
-        let path = parse(path)?;
+        let input = path;
+        let missed_as_written = match self.open_as_written(input, mode, &opts) {
+            AsWritten::Opened(handle) => {
+                return self.prepare_existing(handle, mode, opts.preallocate)
+            }
+            AsWritten::Missed => true,
+            AsWritten::Unsettled => false,
+        };
+        let path = parse(input)?;
         if mode == OpenMode::Read && opts.preallocate > 0 {
             return Err(Error::invalid(
                 path.as_str(),
@@ -47,8 +58,15 @@ impl MemoryFileSystem {
                 None => Err(already_exists(&path)),
             };
         }
+        // A normal input that missed as written is missing from the snapshot
+        // it was resolved in: `hold_at` would find the same on the first
+        // turn, so its lookup is skipped (as if it had looked a moment
+        // earlier; a file created meanwhile is met by the creation below).
+        let mut known_missing = missed_as_written && path.as_str() == input;
         loop {
-            let hold = if mode.is_writable() {
+            let hold = if std::mem::take(&mut known_missing) {
+                None
+            } else if mode.is_writable() {
                 self.hold_at(&path, timeout, |f, t| f.write(Holder::Handle, t))?
                     .map(|hold| Hold::Write(hold, Arc::clone(self.core())))
             } else {
@@ -68,6 +86,45 @@ impl MemoryFileSystem {
             let handle = FileHandle::new(hold, path.into_string(), mode);
             return self.prepare_existing(handle, mode, opts.preallocate);
         }
+    }
+
+    /// `open_with`'s first try, before the path is parsed: the file at
+    /// `input` resolved as written, held at once in the snapshot it was
+    /// found in. A file found as written was named by a normal path, which
+    /// is `input` itself (`Tree::get_as_written`), so nothing is parsed and
+    /// the handle's path is `input`. The hold is taken without waiting and
+    /// kept only if the snapshot is still the current one, which makes it
+    /// right for the reason `hold_at` gives for its own first try; anything
+    /// else (a directory, a busy lock, a newer snapshot, a mode that must
+    /// check the path first) is left to the full open.
+    fn open_as_written(&self, input: &str, mode: OpenMode, opts: &OpenOptions) -> AsWritten {
+        // `CreateNew` never opens an existing file, and a `Read` open with a
+        // preallocation is refused once the path has parsed.
+        if mode == OpenMode::CreateNew || (mode == OpenMode::Read && opts.preallocate > 0) {
+            return AsWritten::Unsettled;
+        }
+        let found_in = self.snapshot();
+        let file = match found_in.get_as_written(input) {
+            Some(NodeRef::File(file)) => file,
+            Some(NodeRef::Dir { .. }) => return AsWritten::Unsettled,
+            None => return AsWritten::Missed,
+        };
+        let now = Some(Duration::ZERO);
+        let hold = if mode.is_writable() {
+            match file.write(Holder::Handle, now) {
+                Ok(hold) => Hold::Write(hold, Arc::clone(self.core())),
+                Err(LockTimedOut) => return AsWritten::Unsettled,
+            }
+        } else {
+            match file.read(Holder::Handle, now) {
+                Ok(hold) => Hold::Read(hold),
+                Err(LockTimedOut) => return AsWritten::Unsettled,
+            }
+        };
+        if !std::ptr::eq::<Tree<FileRef>>(&**self.snapshot(), &**found_in) {
+            return AsWritten::Unsettled;
+        }
+        AsWritten::Opened(FileHandle::new(hold, input.to_owned(), mode))
     }
 
     /// Truncates (Write mode) and preallocates a freshly opened existing file
@@ -123,6 +180,16 @@ impl MemoryFileSystem {
             Created::Exists => Ok(None),
         }
     }
+}
+
+/// What [`MemoryFileSystem::open_as_written`] settled.
+enum AsWritten {
+    /// The file, held for the open's mode (not yet truncated or grown).
+    Opened(FileHandle),
+    /// Nothing at `input` as written, in the snapshot looked at.
+    Missed,
+    /// Not tried, or not settled without the parsed path.
+    Unsettled,
 }
 
 fn already_exists(path: &NormPath) -> Error {

@@ -6,9 +6,11 @@
 //! [`INLINE`] entries live in the directory itself (so copying a directory
 //! that holds one or two entries for an edit, and growing it to two,
 //! allocates nothing, and resolving through it follows no pointer): each entry
-//! keeps its name's length and first eight bytes as an integer, so most
-//! names are matched or rejected by one integer comparison, without a call
-//! to `memcmp` or a search for the component's end. Past [`FEW`] entries a
+//! keeps its name's length and first eight bytes as an integer, followed by a
+//! `/` when the name is shorter than eight bytes, so a short name that is not
+//! the path's last component is matched or rejected, `/` included, by one
+//! integer comparison, without a call to `memcmp` or a search for the
+//! component's end. Past [`FEW`] entries a
 //! directory becomes a persistent hash trie ([`NameMap`]), so a lookup or an
 //! edit stays O(log n) in a directory of any size, and copying a directory
 //! for an edit never costs more than copying [`FEW`] entries. A large
@@ -53,10 +55,11 @@ pub(crate) enum Children<F> {
 /// An entry of a small directory, with its name's matching key.
 #[derive(Clone, Debug)]
 pub(crate) struct SmallEntry<F> {
-    /// The name's first eight bytes, little-endian, zero-padded (names hold
-    /// no NUL, so the padding never matches a name's byte).
-    head: u64,
-    /// Selects the bytes of `head` the name fills.
+    /// What the bytes selected by `mask` of a path that goes on below this
+    /// entry read as, little-endian: a name shorter than eight bytes
+    /// followed by `/`, or a longer name's first eight bytes.
+    key: u64,
+    /// Selects the bytes of `key`: the name's and the `/` after a short one.
     mask: u64,
     /// The name's length in bytes.
     len: usize,
@@ -64,35 +67,73 @@ pub(crate) struct SmallEntry<F> {
     entry: Entry<F>,
 }
 
+/// `/` as the byte of a little-endian integer at offset zero.
+const SLASH: u64 = b'/' as u64;
+
 impl<F> SmallEntry<F> {
     fn new(name: Name, entry: Entry<F>) -> Self {
-        // Names are non-empty, so the shift is below 64.
-        let mask = u64::MAX >> (64 - 8 * name.len().min(8));
+        let len = name.len();
+        // Names are non-empty, so the shifts are below 64.
+        let (key, mask) = if len < 8 {
+            (
+                head_of(name.as_bytes()) | SLASH << (8 * len),
+                u64::MAX >> (64 - 8 * (len + 1)),
+            )
+        } else {
+            (head_of(name.as_bytes()), u64::MAX)
+        };
         SmallEntry {
-            head: head_of(name.as_bytes()),
+            key,
             mask,
-            len: name.len(),
+            len,
             name,
             entry,
         }
     }
 
+    /// The name's first eight bytes as [`head_of`] reads them.
+    fn head(&self) -> u64 {
+        if self.len < 8 {
+            self.key & (self.mask >> 8)
+        } else {
+            self.key
+        }
+    }
+
     /// Whether this entry's name is the component of `rest` that ends at
     /// its first `/` (or at its end), given `rest_head = head_of(rest)`.
+    ///
+    /// A short name followed by `/` is one comparison: `rest_head`'s byte
+    /// after the name is `/` only if `rest` holds one there (its padding is
+    /// zero). A short name that ends `rest` reads as its head; `rest` may
+    /// hold NUL bytes (a user's string, resolved as written), which read as
+    /// padding, so its length is compared too.
     #[inline]
     fn names_first_component(&self, rest: &[u8], rest_head: u64) -> bool {
         let len = self.len;
-        rest_head & self.mask == self.head
-            && match rest.get(len) {
-                None => rest.len() == len,
-                Some(&next) => next == b'/',
-            }
-            && (len <= 8 || self.tail_matches(rest))
+        if rest_head & self.mask == self.key {
+            len < 8 || self.long_name_matches(rest)
+        } else {
+            len < 8 && rest.len() == len && rest_head == self.head()
+        }
+    }
+
+    /// For a name of eight bytes or more whose head `rest` matches: whether
+    /// the name ends where `rest`'s component does and matches past the head.
+    #[inline]
+    fn long_name_matches(&self, rest: &[u8]) -> bool {
+        let len = self.len;
+        (match rest.get(len) {
+            None => rest.len() == len,
+            Some(&next) => next == b'/',
+        }) && (len == 8 || self.tail_matches(rest))
     }
 
     /// Whether this entry's name, longer than eight bytes, goes on in
-    /// `rest` as it does past its head. Out of line: a call to `memcmp`
-    /// inside the resolution loop would make it keep its values on the stack.
+    /// `rest` as it does past its head. Out of line and cold: a call to
+    /// `memcmp` inside the resolution loop would make it keep its values on
+    /// the stack.
+    #[cold]
     #[inline(never)]
     fn tail_matches(&self, rest: &[u8]) -> bool {
         rest.get(8..self.len) == self.name.as_bytes().get(8..)
@@ -116,6 +157,7 @@ fn head_of(bytes: &[u8]) -> u64 {
 
 /// [`head_of`] for fewer than eight bytes: a loop, where a copy of a
 /// variable length would call `memcpy`.
+#[cold]
 fn short_head_of(bytes: &[u8]) -> u64 {
     bytes
         .iter()
@@ -140,7 +182,7 @@ fn many_component<'a, F>(many: &'a NameMap<F>, rest: &[u8]) -> Option<(usize, &'
 fn find<F>(few: &[SmallEntry<F>], name: &str) -> Option<usize> {
     let head = head_of(name.as_bytes());
     few.iter()
-        .position(|candidate| candidate.head == head && candidate.name == name)
+        .position(|candidate| candidate.head() == head && candidate.name == name)
 }
 
 impl<F> Children<F> {
@@ -172,9 +214,20 @@ impl<F> Children<F> {
         match self {
             Children::Few(few) => {
                 let rest_head = head_of(rest);
-                few.iter()
-                    .find(|candidate| candidate.names_first_component(rest, rest_head))
-                    .map(|found| (found.len, &found.entry))
+                // The first entry apart: a directory on a path mostly holds
+                // one, and it is then tried without setting up a loop.
+                let [first, others @ ..] = few.as_slice() else {
+                    return None;
+                };
+                if first.names_first_component(rest, rest_head) {
+                    return Some((first.len, &first.entry));
+                }
+                for candidate in others {
+                    if candidate.names_first_component(rest, rest_head) {
+                        return Some((candidate.len, &candidate.entry));
+                    }
+                }
+                None
             }
             Children::Many(many) => many_component(many, rest),
         }
@@ -406,6 +459,50 @@ mod tests {
         }
         assert!(children.is_empty());
         assert!(matches!(children, Children::Few(_)));
+    }
+
+    /// `get_component` against its definition (the entry named by `rest`
+    /// up to its first `/`), for names of every length around the eight
+    /// bytes an entry's key holds, each followed by what may follow a name
+    /// in a user's string: nothing, `/`, NUL (which reads as the key's
+    /// padding), a longer name, or another component; in small and large
+    /// directories.
+    #[test]
+    fn get_component_finds_the_first_component_only() {
+        let names: Vec<String> = (1..=11)
+            .map(|len| "abcdefghijk"[..len].to_owned())
+            .chain(["b".into(), "abd".into(), "é".into()])
+            .collect();
+        let mut probes: Vec<Vec<u8>> = Vec::new();
+        for name in &names {
+            for suffix in [&b""[..], b"/", b"/x", b"\0", b"\0/x", b"x", b"x/y", b"//"] {
+                probes.push([name.as_bytes(), suffix].concat());
+            }
+            let bytes = name.as_bytes();
+            probes.push(bytes[..bytes.len() - 1].to_vec());
+            probes.push([&bytes[..bytes.len() - 1], b"/"].concat());
+        }
+        probes.push(b"/abc".to_vec());
+        probes.push(Vec::new());
+        for count in [1, 2, 3, FEW, FEW + 1] {
+            for skip in 0..names.len() {
+                let mut children = Children::default();
+                for (i, name) in names.iter().enumerate().skip(skip).take(count) {
+                    children.insert(Name::from(name.as_str()), Entry::File(i as u32));
+                }
+                for rest in &probes {
+                    let end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+                    let expected = std::str::from_utf8(&rest[..end])
+                        .ok()
+                        .and_then(|component| children.get(component))
+                        .map(|entry| (end, format!("{entry:?}")));
+                    let got = children
+                        .get_component(rest)
+                        .map(|(len, entry)| (len, format!("{entry:?}")));
+                    assert_eq!(got, expected, "{rest:?} among {count} from {skip}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -136,7 +136,7 @@ impl<F: Clone> Tree<F> {
     /// [`TreeError::InvalidPath`] if `input` does not parse; otherwise as
     /// [`lookup`](Self::lookup), naming the normalized path.
     pub fn lookup_str(&self, input: &str) -> Result<NodeRef<'_, F>, TreeError> {
-        if let Some(node) = self.found_as_written(input) {
+        if let Some(node) = self.get_as_written(input) {
             return Ok(node);
         }
         if is_normal(input) {
@@ -146,16 +146,25 @@ impl<F: Clone> Tree<F> {
         self.lookup_normal(path.as_str())
     }
 
-    /// What `input` names if it resolves as written, before any check that
-    /// it is normal: a resolved path is always right, so only a miss needs
-    /// the check (and normalizing). Resolution matches each component
-    /// against the names stored in a directory, and stored names are valid
-    /// components, so a component that is empty, `.`, `..` or holds `\\` or
-    /// NUL matches nothing; the one thing left that a normal path would not
-    /// hold, a trailing `/` after a directory, names that directory in
-    /// either reading.
+    /// What the user's path `input` names if it resolves as written, before
+    /// any check that it is normal: a resolved path is always right, so only
+    /// a miss needs the check (and normalizing). Resolution matches each
+    /// component against the names stored in a directory, and stored names
+    /// are valid components, so a component that is empty, `.`, `..` or
+    /// holds `\\` or NUL matches nothing; the one thing left that a normal
+    /// path would not hold, a trailing `/` after a directory, names that
+    /// directory in either reading.
+    ///
+    /// Hence, for a caller that would otherwise parse first:
+    /// - a file found this way was named by `input` exactly as a
+    ///   [`NormPath`] would spell it (it starts with `/`, its components are
+    ///   stored names joined by single `/`, and it ends at the file's name):
+    ///   `input` is normal, and [`NormPath::parse`] would return it unchanged;
+    /// - `None` for an `input` that is normal means [`get`](Self::get) of
+    ///   its parse is `None` in this tree too; for one that is not, it means
+    ///   nothing (its normal form may name something).
     #[inline]
-    fn found_as_written(&self, input: &str) -> Option<NodeRef<'_, F>> {
+    pub fn get_as_written(&self, input: &str) -> Option<NodeRef<'_, F>> {
         if !input.starts_with('/') {
             return None;
         }
@@ -170,7 +179,7 @@ impl<F: Clone> Tree<F> {
     /// [`lookup_str`](Self::lookup_str)); `None` also when `input` does not
     /// parse.
     pub fn get_str(&self, input: &str) -> Option<NodeRef<'_, F>> {
-        if let Some(node) = self.found_as_written(input) {
+        if let Some(node) = self.get_as_written(input) {
             return Some(node);
         }
         // Missing as written: missing when normal, else it may be found
@@ -243,7 +252,7 @@ impl<F: Clone> Tree<F> {
     }
 
     /// Resolves `path`: a string satisfying the [`NormPath`] invariant, or
-    /// a user's string as written (`found_as_written` says why that finds
+    /// a user's string as written (`get_as_written` says why that finds
     /// either nothing or what the normalized path names).
     fn probe(&self, path: &str) -> Probe<'_, F> {
         let bytes = path.as_bytes();

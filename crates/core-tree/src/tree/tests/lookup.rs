@@ -1,7 +1,7 @@
 //! Lookups, directory nodes, and what a clone of a tree promises.
 
 use crate::path::NormPath;
-use crate::tree::{Entry, Tree};
+use crate::tree::{Entry, NodeRef, Tree};
 
 use super::{dir_at, file_at, not_a_dir, not_found, p, sample, shape};
 
@@ -171,5 +171,21 @@ fn lookup_str_agrees_with_parse_then_lookup() {
             .and_then(|path| tree.get(&path).map(|node| format!("{node:?}")));
         let got_get = tree.get_str(input).map(|node| format!("{node:?}"));
         assert_eq!(got_get, expected_get, "get_str({input:?})");
+        // The shortcuts `get_as_written` documents for a caller that skips
+        // parsing: what it finds is what the parse names, a file it finds
+        // was named by a normal input, and its miss of a normal input is a
+        // miss.
+        let parsed = NormPath::parse(input).ok();
+        let is_normal = parsed.as_ref().is_some_and(|path| path.as_str() == input);
+        match tree.get_as_written(input) {
+            Some(node) => {
+                assert_eq!(Some(format!("{node:?}")), expected_get, "{input:?}");
+                if let NodeRef::File(_) = node {
+                    assert!(is_normal, "{input:?} found a file but is not normal");
+                }
+            }
+            None if is_normal => assert_eq!(expected_get, None, "{input:?}"),
+            None => {}
+        }
     }
 }
