@@ -484,11 +484,12 @@ mod tests {
         }
         probes.push(b"/abc".to_vec());
         probes.push(Vec::new());
+        let seed = Seed::default();
         for count in [1, 2, 3, FEW, FEW + 1] {
             for skip in 0..names.len() {
                 let mut children = Children::default();
                 for (i, name) in names.iter().enumerate().skip(skip).take(count) {
-                    children.insert(Name::from(name.as_str()), Entry::File(i as u32));
+                    children.insert(Name::from(name.as_str()), Entry::File(i as u32), &seed);
                 }
                 for rest in &probes {
                     let end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
