@@ -38,7 +38,7 @@ pub struct Journal<F> {
 pub struct JournalMark(usize);
 
 /// One change of a tree, with what it replaced so that it can be undone.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) enum Step<F> {
     /// `name` in `dir` now holds `entry`, and held `old`; in a large
     /// directory, `leaf` is the entry's leaf, for a twin to share.
@@ -250,22 +250,11 @@ impl<'t, F: Clone, R: Record<F>> Editor<'t, F, R> {
 impl<F: Clone> Step<F> {
     /// What makes this step again.
     fn redo(&self) -> Action<F> {
-        match self {
-            Step::Link {
-                dir,
-                name,
-                entry,
-                leaf,
-                ..
-            } => Action::Link(*dir, name.clone(), entry.clone(), leaf.clone()),
-            Step::Unlink { dir, name, .. } => Action::Unlink(*dir, name.clone()),
-            Step::AddDir { id, node } => Action::AddDir(*id, node.clone()),
-            Step::DropDir { id, .. } => Action::DropDir(*id),
-        }
+        self.clone().into_redo()
     }
 
-    /// [`redo`](Self::redo) of a step no longer needed: moves instead of
-    /// copying.
+    /// [`redo`](Self::redo) of a step no longer needed, moved rather than
+    /// copied.
     fn into_redo(self) -> Action<F> {
         match self {
             Step::Link {

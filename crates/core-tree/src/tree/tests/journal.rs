@@ -80,35 +80,29 @@ enum Edit {
 /// Makes `edit` on `tree`, recording in `journal` when given one; the
 /// result, reduced to whether it succeeded.
 fn make(tree: &mut Tree<u32>, journal: Option<&mut Journal<u32>>, edit: &Edit) -> bool {
-    let plan = |tree: &Tree<u32>, src: &NormPath| tree.subtree(src).ok();
-    match journal {
-        Some(journal) => {
-            let graft_plan = match edit {
-                Edit::Graft(src, _) => plan(tree, src),
-                _ => None,
-            };
-            let mut tree = tree.journaled(journal);
+    let graft_plan = match edit {
+        Edit::Graft(src, _) => tree.subtree(src).ok(),
+        _ => None,
+    };
+    // One body for `Tree` and `Journaled`, which have the same edits.
+    macro_rules! make_on {
+        ($tree:expr) => {
             match edit {
-                Edit::InsertFile(at, v) => tree.insert_file(at, *v).is_ok(),
-                Edit::ReplaceFile(at, v) => tree.replace_file(at, *v).is_ok(),
-                Edit::CreateDirAll(at) => tree.create_dir_all(at).is_ok(),
-                Edit::RemoveFile(at) => tree.remove_file(at).is_ok(),
-                Edit::RemoveDirAll(at) => tree.remove_dir_all(at).is_ok(),
-                Edit::Rename(src, dst, parents) => tree.rename(src, dst, *parents).is_ok(),
-                Edit::Graft(_, dst) => graft_plan.is_some_and(|plan| tree.graft(dst, plan).is_ok()),
+                Edit::InsertFile(at, v) => $tree.insert_file(at, *v).is_ok(),
+                Edit::ReplaceFile(at, v) => $tree.replace_file(at, *v).is_ok(),
+                Edit::CreateDirAll(at) => $tree.create_dir_all(at).is_ok(),
+                Edit::RemoveFile(at) => $tree.remove_file(at).is_ok(),
+                Edit::RemoveDirAll(at) => $tree.remove_dir_all(at).is_ok(),
+                Edit::Rename(src, dst, parents) => $tree.rename(src, dst, *parents).is_ok(),
+                Edit::Graft(_, dst) => {
+                    graft_plan.is_some_and(|plan| $tree.graft(dst, plan).is_ok())
+                }
             }
-        }
-        None => match edit {
-            Edit::InsertFile(at, v) => tree.insert_file(at, *v).is_ok(),
-            Edit::ReplaceFile(at, v) => tree.replace_file(at, *v).is_ok(),
-            Edit::CreateDirAll(at) => tree.create_dir_all(at).is_ok(),
-            Edit::RemoveFile(at) => tree.remove_file(at).is_ok(),
-            Edit::RemoveDirAll(at) => tree.remove_dir_all(at).is_ok(),
-            Edit::Rename(src, dst, parents) => tree.rename(src, dst, *parents).is_ok(),
-            Edit::Graft(src, dst) => {
-                plan(tree, src).is_some_and(|plan| tree.graft(dst, plan).is_ok())
-            }
-        },
+        };
+    }
+    match journal {
+        Some(journal) => make_on!(tree.journaled(journal)),
+        None => make_on!(tree),
     }
 }
 
