@@ -349,15 +349,20 @@ impl<F: Clone> Tree<F> {
         journal: &mut Journal<F>,
         mark: JournalMark,
     ) -> bool {
-        let forget = mark.0.min(journal.steps.len());
         let mut editor = Editor::new(self, Unrecorded);
         let mut done = true;
-        for step in journal.steps.drain(..forget) {
-            done = done && editor.make(step.into_redo());
+        if mark.0 >= journal.steps.len() {
+            // The usual case, every step forgotten: one drain, no tail.
+            for step in journal.steps.drain(..) {
+                done = done && editor.make(step.into_redo());
+            }
+            journal.steps.shrink_to(RETAINED_STEPS);
+        } else {
+            for step in journal.steps.drain(..mark.0) {
+                done = done && editor.make(step.into_redo());
+            }
+            done = done && journal.steps.iter().all(|step| editor.make(step.redo()));
         }
-        done = done && journal.steps.iter().all(|step| editor.make(step.redo()));
-        // Forgets nothing more, but gives back an emptied journal's memory.
-        journal.forget_before(journal.first_mark());
         done
     }
 }
