@@ -11,9 +11,10 @@
 //! place too, and it becomes the working tree. Until then the writer edits
 //! a copy of the published tree, copying nodes as it edits them (as a
 //! persistent tree is edited); the twin waits, with the journal growing, up
-//! to [`JOURNAL_LIMIT`] steps. Nodes the twins still share (at the start,
-//! and those a copy edited) are copied on their first edit in each twin,
-//! after which each twin edits its own in place.
+//! to [`JOURNAL_LIMIT`] (its steps and the entries they hold). Nodes the
+//! twins still share (at the start, and those a copy edited) are copied on
+//! their first edit in each twin, after which each twin edits its own in
+//! place.
 //!
 //! Invariants:
 //! - the working tree is reachable by no reader: readers only reach what
@@ -26,8 +27,9 @@
 //!   since the last publication start at `published_at`, so when the twin
 //!   catches up, the steps before are forgotten and the rest are what the
 //!   tree that the next publication hands back will lack;
-//! - a mutation given up is rolled back in place and its undoing steps stay
-//!   in the journal, so a replay does what the working tree went through;
+//! - a mutation given up is rolled back in place and its steps are
+//!   forgotten, so they neither reach the twin nor keep alive what they
+//!   held (the files a failed import meant to link);
 //! - no reader's thread frees a twin: a twin given up (its journal too long)
 //!   is kept in `retired` and freed here once no reader holds it. What a
 //!   reader may free, when it lets go of the last snapshot it held, is a
@@ -44,10 +46,13 @@ use dmemfs_core_tree::{Journal, JournalMark, Journaled, Tree};
 use crate::fs_core::FileRef;
 use crate::sync::{Arc, Published};
 
-/// The most steps the journal holds for a twin that a reader still holds,
-/// before the writer gives that twin up and takes the next one (a long
-/// `walk` can hold a snapshot for as long as it likes; the journal must
-/// not grow with it).
+/// The most the journal may hold for a twin that a reader still holds
+/// (its [`weight`](Journal::weight): steps, and the entries of the
+/// directories they added or dropped), before the writer gives that twin up
+/// and takes the next one: a long `walk` can hold a snapshot for as long as
+/// it likes, and the journal must not grow with it, nor keep alive more
+/// than a bounded number of entries (file records) the tree no longer
+/// holds.
 pub(crate) const JOURNAL_LIMIT: usize = 1 << 14;
 
 /// The tree the writer edits, its twin, and the journal between them.
@@ -96,6 +101,7 @@ impl WorkingTree {
     /// holds it any more, and returns the point to roll back to if the
     /// mutation is given up.
     pub(crate) fn begin(&mut self) -> JournalMark {
+        self.free_retired();
         self.catch_up();
         self.journal.mark()
     }
@@ -124,8 +130,7 @@ impl WorkingTree {
     /// when an older twin still waits for a reader, letting it go: it
     /// shares all but this batch's edits with the working tree).
     pub(crate) fn publish(&mut self, published: &Published<Tree<FileRef>>) {
-        // Twins given up earlier, freed on this thread once readers let go.
-        self.retired.retain(|tree| Arc::strong_count(tree) > 1);
+        self.free_retired();
         if !self.changed {
             return;
         }
@@ -135,7 +140,7 @@ impl WorkingTree {
             // The journal holds what `previous` lacks: the steps since it
             // was published.
             self.twin = Some(previous);
-        } else if self.journal.len() > JOURNAL_LIMIT {
+        } else if self.journal.weight() > JOURNAL_LIMIT {
             // Give the waiting twin up for `previous`, which lacks only the
             // steps since the last publication.
             self.retired.extend(self.twin.replace(previous));
@@ -146,6 +151,12 @@ impl WorkingTree {
         // the journal lets go of the files the batch unlinked before the
         // writer frees their data.
         self.catch_up();
+    }
+
+    /// Frees, on this thread, the twins given up earlier that readers have
+    /// let go of.
+    fn free_retired(&mut self) {
+        self.retired.retain(|tree| Arc::strong_count(tree) > 1);
     }
 
     /// Makes the twin the working tree, replayed up to date, if no reader

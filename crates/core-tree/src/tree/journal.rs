@@ -13,10 +13,11 @@
 //!   no reader holds it.
 //!
 //! Invariant: a journal holds the steps made to one tree, oldest first,
-//! undoing steps included (a roll-back records what it does), so replaying
-//! it from an equal start does exactly what was done: the same names under
-//! the same directories, and the same directory ids handed out in the same
-//! order.
+//! except those a roll-back undid (it forgets them: the tree then holds
+//! what it held before them, and hands out directory ids in the order it
+//! would have, see [`Tree::roll_back`]), so replaying it from an equal
+//! start gives an equal tree: the same names under the same directories,
+//! and the same directory ids handed out in the same order.
 //!
 //! Who may call: the tree's edits (`edit`, `subtree`) make steps through
 //! their [`Editor`]; the tree's owner holds the journal.
@@ -31,6 +32,9 @@ use super::{DirId, DirNode, Entry, Name, Tree};
 #[derive(Debug)]
 pub struct Journal<F> {
     steps: Vec<Step<F>>,
+    /// What the steps hold: one per step, plus the entries of each
+    /// directory an `AddDir` or `DropDir` holds (see [`Journal::weight`]).
+    weight: usize,
 }
 
 /// A point in a [`Journal`] to roll back to.
@@ -63,7 +67,10 @@ pub(super) enum Step<F> {
 
 impl<F> Default for Journal<F> {
     fn default() -> Self {
-        Journal { steps: Vec::new() }
+        Journal {
+            steps: Vec::new(),
+            weight: 0,
+        }
     }
 }
 
@@ -81,6 +88,14 @@ impl<F> Journal<F> {
     /// How many steps it holds.
     pub fn len(&self) -> usize {
         self.steps.len()
+    }
+
+    /// How much the steps hold: one per step, plus one per entry of each
+    /// directory a step added or dropped (a `copy_tree` of a directory of
+    /// a thousand files is two steps holding a thousand entries). A bound
+    /// on it bounds what a journal keeps alive.
+    pub fn weight(&self) -> usize {
+        self.weight
     }
 
     /// The current end of the journal, to roll back to.
@@ -107,7 +122,12 @@ impl<F> Journal<F> {
     /// [`RETAINED_STEPS`] steps, so one huge batch does not hold memory for
     /// the writer's whole life.
     pub fn forget_before(&mut self, mark: JournalMark) {
-        self.steps.drain(..mark.0.min(self.steps.len()));
+        let forgotten: usize = self
+            .steps
+            .drain(..mark.0.min(self.steps.len()))
+            .map(|step| step.weight())
+            .sum();
+        self.weight -= forgotten;
         if self.steps.is_empty() {
             self.steps.shrink_to(RETAINED_STEPS);
         }
@@ -139,6 +159,7 @@ impl<F> Record<F> for &mut Journal<F> {
     const ON: bool = true;
 
     fn push(&mut self, step: Step<F>) {
+        self.weight += step.weight();
         self.steps.push(step);
     }
 }
@@ -247,6 +268,17 @@ impl<'t, F: Clone, R: Record<F>> Editor<'t, F, R> {
     }
 }
 
+impl<F> Step<F> {
+    /// What the step holds, as [`Journal::weight`] counts it.
+    fn weight(&self) -> usize {
+        match self {
+            Step::Link { .. } | Step::Unlink { .. } => 1,
+            Step::AddDir { node, .. } => 1 + node.len(),
+            Step::DropDir { node, .. } => 1 + node.len(),
+        }
+    }
+}
+
 impl<F: Clone> Step<F> {
     /// What makes this step again.
     fn redo(&self) -> Action<F> {
@@ -306,22 +338,23 @@ enum Action<F> {
 
 impl<F: Clone> Tree<F> {
     /// Undoes every step `journal` recorded after `mark`, newest first, and
-    /// records the undoing steps in `journal` too, so that a replay of the
-    /// whole journal still does what this tree went through. The tree then
-    /// holds what it held at `mark`, and hands out directory ids in the
-    /// order it would have then (a freed id is handed out again last in,
-    /// first out).
+    /// forgets them, so a twin replaying the journal never makes them (nor
+    /// keeps alive what they held). The tree then holds what it held at
+    /// `mark`, and hands out directory ids in the order it would have then:
+    /// ids are freed and handed out last in, first out, so the ids the
+    /// undone steps took come back in the order they were taken, and
+    /// before any id never handed out, as they would have been.
     ///
     /// `journal` must be this tree's, as [`Journal`] says; `mark` one of its
     /// marks.
     pub fn roll_back(&mut self, journal: &mut Journal<F>, mark: JournalMark) {
-        let end = journal.steps.len();
-        for at in (mark.0.min(end)..end).rev() {
-            let undo = journal.steps[at].undo();
+        let start = mark.0.min(journal.steps.len());
+        let mut editor = Editor::new(self, Unrecorded);
+        for step in journal.steps.drain(start..).rev() {
+            journal.weight -= step.weight();
             // Each undo meets the state its step left (later steps are
-            // undone already, and ids are freed and handed out last in,
-            // first out), so it always applies.
-            let undone = Editor::new(&mut *self, &mut *journal).make(undo);
+            // undone already), so it always applies.
+            let undone = editor.make(step.undo());
             debug_assert!(undone, "an undo did not apply: not this tree's journal");
         }
     }
@@ -353,12 +386,14 @@ impl<F: Clone> Tree<F> {
         let mut done = true;
         if mark.0 >= journal.steps.len() {
             // The usual case, every step forgotten: one drain, no tail.
+            journal.weight = 0;
             for step in journal.steps.drain(..) {
                 done = done && editor.make(step.into_redo());
             }
             journal.steps.shrink_to(RETAINED_STEPS);
         } else {
             for step in journal.steps.drain(..mark.0) {
+                journal.weight -= step.weight();
                 done = done && editor.make(step.into_redo());
             }
             done = done && journal.steps.iter().all(|step| editor.make(step.redo()));

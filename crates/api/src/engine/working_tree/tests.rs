@@ -77,3 +77,26 @@ fn a_twin_held_past_the_journal_limit_is_retired_and_freed_by_the_writer() {
     assert_eq!(tree.dir_count(), JOURNAL_LIMIT as u64 / 2 + 3);
     assert_eq!(names(work.tree()), names(&tree));
 }
+
+#[test]
+fn a_mutation_given_up_leaves_nothing_in_the_journal() {
+    let published = Published::from_pointee(Tree::new());
+    let mut work = WorkingTree::new(&published);
+    mkdir(&mut work, "/kept");
+    work.publish(&published);
+    let held = published.load_full();
+    for _ in 0..1_000 {
+        let mark = work.begin();
+        work.edit()
+            .create_dir_all(&p("/given/up"))
+            .expect("a fresh path");
+        work.roll_back(mark);
+        work.publish(&published);
+    }
+    assert!(work.journal.is_empty(), "{} steps kept", work.journal.len());
+    drop(held);
+    mkdir(&mut work, "/next");
+    work.publish(&published);
+    assert_eq!(names(&published.load()), ["kept", "next"]);
+    assert_eq!(names(work.tree()), ["kept", "next"]);
+}

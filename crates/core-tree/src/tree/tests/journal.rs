@@ -272,3 +272,26 @@ fn forgetting_a_prefix_leaves_the_steps_a_later_twin_needs() {
     assert_eq!(shape(&twin), shape(&tree));
     assert_eq!(dir_ids(&twin), dir_ids(&tree));
 }
+
+/// A journal's weight counts a step, and the entries of a directory it
+/// added or dropped: what the steps keep alive.
+#[test]
+fn the_weight_counts_the_entries_a_step_holds() {
+    let mut tree = sample();
+    let mut journal = Journal::new();
+    let plan = tree.subtree(&p("/a")).expect("a directory");
+    tree.journaled(&mut journal)
+        .graft(&p("/copy"), plan)
+        .expect("a free name");
+    // /copy (2 entries: b, x.txt) and /copy/b (1 entry) added, /copy linked.
+    assert_eq!((journal.len(), journal.weight()), (3, 3 + 3));
+    let mark = journal.mark();
+    tree.journaled(&mut journal)
+        .remove_dir_all(&p("/copy"))
+        .expect("present");
+    assert_eq!(journal.weight(), 6 + 6);
+    tree.roll_back(&mut journal, mark);
+    assert_eq!((journal.len(), journal.weight()), (3, 6));
+    journal.forget_before(journal.mark());
+    assert_eq!((journal.len(), journal.weight()), (0, 0));
+}
