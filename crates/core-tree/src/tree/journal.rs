@@ -128,6 +128,12 @@ impl<F> Journal<F> {
             .map(|step| step.weight())
             .sum();
         self.weight -= forgotten;
+        self.give_back_memory_if_empty();
+    }
+
+    /// Keeps room for at most [`RETAINED_STEPS`] steps once the journal is
+    /// empty.
+    fn give_back_memory_if_empty(&mut self) {
         if self.steps.is_empty() {
             self.steps.shrink_to(RETAINED_STEPS);
         }
@@ -390,7 +396,7 @@ impl<F: Clone> Tree<F> {
             for step in journal.steps.drain(..) {
                 done = done && editor.make(step.into_redo());
             }
-            journal.steps.shrink_to(RETAINED_STEPS);
+            journal.give_back_memory_if_empty();
         } else {
             for step in journal.steps.drain(..mark.0) {
                 journal.weight -= step.weight();
